@@ -1,0 +1,52 @@
+"""Sphinx extension: add nbdev's parameter comments to autodoc's output.
+
+nbdev documents parameters with a comment after each one (fastcore's *docments*):
+
+    def gini(w:Tensor,      # weights, one distribution per row
+             mask=None):    # True where a weight counts
+        "Gini coefficient of each row (Eq 4)."
+
+This hook turns those comments (and the return comment) into `:param x:` / `:returns:` fields, so the API page
+lists them; a docstring that already documents a parameter wins.
+"""
+import inspect, re
+
+_CODE = re.compile(r'(?<![`\\])`([^`\n]+)`(?!`)')
+
+def md_code_to_rst(line: str) -> str:
+    "nbdev docstrings are markdown: `x` is code. Make it rst ``x`` (escaped where a letter touches it)."
+    def rep(m):
+        s, e = m.start(), m.end()
+        pre = '\\ ' if s > 0 and line[s - 1].isalnum() else ''
+        post = '\\ ' if e < len(line) and line[e].isalnum() else ''
+        return f'{pre}``{m[1]}``{post}'
+    if ':param' in line or '.. ' in line.lstrip()[:3]: return line
+    return _CODE.sub(rep, line)
+
+def _docments(obj):
+    try:
+        from fastcore.docments import docments
+        return docments(obj, full=True)
+    except Exception: return {}
+
+def add_param_comments(app, what, name, obj, options, lines):
+    lines[:] = [md_code_to_rst(l) for l in lines]
+    if what not in ('function', 'method', 'class') or not callable(obj): return
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    docs = _docments(target)
+    text = '\n'.join(lines)
+    extra = []
+    for p, d in docs.items():
+        comment = (d.get('docment') or '').strip() if isinstance(d, dict) else ''
+        if not comment or p == 'self': continue
+        if p == 'return':
+            if ':returns:' not in text and ':return:' not in text: extra.append(f':returns: {comment}')
+        elif f':param {p}:' not in text and f':param {p} ' not in text:
+            extra.append(f':param {p}: {comment}')
+    if extra:
+        if lines and lines[-1].strip(): lines.append('')
+        lines.extend(extra)
+
+def setup(app):
+    app.connect('autodoc-process-docstring', add_param_comments)
+    return dict(parallel_read_safe=True, parallel_write_safe=True)
