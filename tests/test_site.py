@@ -163,3 +163,15 @@ def test_parameter_tables_on_pages(site):
         if any('parameters' in c.get('metadata', {}).get('tags', []) for c in cells):
             page = (html / f'{nb.stem}.html').read_text()
             assert '<th class="head"><p>name</p></th>' in page and f'nbs/{nb.name}' in page, nb.name
+
+def test_explorer_in_jupyterlab():
+    "The explorer runs in a real JupyterLab: its figure renders and moving the k slider changes the Gini it shows."
+    browser, driver = chromium_paths()
+    need(browser and driver, 'chromium / chromedriver not installed: run `bash .ci/install-browser.sh`')
+    try: import selenium  # noqa: F401
+    except ImportError: need(False, 'selenium is not installed: `pip install selenium`')
+    sys.path.insert(0, str(ROOT / 'docs'))
+    from explorer_screenshot import screenshot
+    line = screenshot(ROOT / 'screenshots' / 'explorer.png', k=2)
+    g0, g1 = map(float, re.findall(r'-?\d+\.?\d*', line.split('GINI')[1]))
+    assert g1 > g0, line

@@ -12,16 +12,32 @@ lists them; a docstring that already documents a parameter wins.
 import inspect, re
 
 _CODE = re.compile(r'(?<![`\\])`([^`\n]+)`(?!`)')
+_EMPH = re.compile(r'(\*\*?)(?=\S)([^*\n]*?\S)\1(?!\w)')
+
+def _escape_text(t: str) -> str:
+    "Markdown text -> rst text: keep *emphasis*, escape what rst would misread (|x|, lone *, trailing _)."
+    keep = {}
+    def hold(m):
+        keep[f'\x00{len(keep)}\x00'] = m[0]; return f'\x00{len(keep) - 1}\x00'
+    t = _EMPH.sub(hold, t)
+    t = t.replace('|', '\\|').replace('*', '\\*')
+    t = re.sub(r'(?<=\w)_(?=\W|$)', r'\\_', t)
+    for k, v in keep.items(): t = t.replace(k, v)
+    return t
 
 def md_code_to_rst(line: str) -> str:
     "nbdev docstrings are markdown: `x` is code. Make it rst ``x`` (escaped where a letter touches it)."
-    def rep(m):
+    if ':param' in line or line.lstrip().startswith(('.. ', ':')): return line
+    out, pos = [], 0
+    for m in _CODE.finditer(line):
         s, e = m.start(), m.end()
+        out.append(_escape_text(line[pos:s]))
         pre = '\\ ' if s > 0 and line[s - 1].isalnum() else ''
         post = '\\ ' if e < len(line) and line[e].isalnum() else ''
-        return f'{pre}``{m[1]}``{post}'
-    if ':param' in line or '.. ' in line.lstrip()[:3]: return line
-    return _CODE.sub(rep, line)
+        out.append(f'{pre}``{m[1]}``{post}')
+        pos = e
+    out.append(_escape_text(line[pos:]))
+    return ''.join(out)
 
 def _docments(obj):
     try:
