@@ -1,0 +1,17 @@
+"""One grid point (a Snakemake job of workflow/Snakefile): skip it if its run directory is finished, take a free GPU slot,
+run the training notebook with papermill (or train.fit), and exit with its status. See compecon_nb.distributed.run_point."""
+import argparse, json, sys
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from compecon_nb.distributed import run_point
+
+ap = argparse.ArgumentParser(description=__doc__)
+ap.add_argument('--params', required=True, help="JSON dict of the notebook's parameters, out_dir included")
+ap.add_argument('--runner', default='papermill', choices=('papermill', 'python'))
+ap.add_argument('--notebook', default='nbs/04_train.ipynb')
+ap.add_argument('--executed', default=None, help='where papermill writes the executed notebook (copied into the run dir at the end)')
+ap.add_argument('--gpus', default='auto', help="GPU slots on this machine: 'auto' (CUDA_VISIBLE_DEVICES or nvidia-smi) or a number; 0 = CPU")
+ap.add_argument('--threads', type=int, default=None, help='OMP/MKL threads of the run')
+ap.add_argument('--lock-dir', default=None, help='folder of the GPU slot locks (node-local; default in the temp dir)')
+a = ap.parse_args()
+sys.exit(run_point(json.loads(a.params), a.runner, a.notebook, a.executed, a.gpus, a.lock_dir, a.threads))
