@@ -10,7 +10,7 @@
 The unit-level checks of `compecon_nb.runs` (atomic JSON, config mismatch, corrupt checkpoints, parameter checks)
 live in nbs/02_runs.ipynb under the code they test.
 """
-import json, os, shutil, signal, subprocess, sys, textwrap
+import json, os, shutil, signal, subprocess, sys, warnings
 from pathlib import Path
 
 import pytest
@@ -61,11 +61,29 @@ def _env(extra_path=None, **kw):
     env['PYTHONPATH'] = os.pathsep.join([str(p) for p in (extra_path, ROOT) if p] + [env.get('PYTHONPATH', '')]).rstrip(os.pathsep)
     return env
 
-def _papermill(out_nb, params, env, timeout=300):
-    "The README's command: `papermill nbs/04_train.ipynb out.ipynb -p k v ...`, run from the repository root."
+def _papermill_cmd(out_nb, params):
+    "The README's command: `papermill nbs/04_train.ipynb out.ipynb -p k v ...` (run from the repository root)."
     cmd = [sys.executable, '-m', 'papermill', str(NB), str(out_nb), '--no-progress-bar']
     for k, v in params.items(): cmd += ['-p', k, str(v)]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return cmd
+
+def _papermill(out_nb, params, env, timeout=300):
+    return subprocess.run(_papermill_cmd(out_nb, params), cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+BAD = {**TINY, 'lam': -1, 'penalty': 'heads'}
+
+@pytest.fixture(scope='module', autouse=True)
+def bad_params_run(request, tmp_path_factory):
+    "Start the bad-parameters papermill run at once, in the background, so that it overlaps the in-process runs (2 cores)."
+    if not any(i.name == 'test_papermill_bad_parameters_fail_fast' for i in request.session.items):
+        yield None; return
+    d = tmp_path_factory.mktemp('bad')
+    with open(d/'log.txt', 'w') as log:
+        proc = subprocess.Popen(_papermill_cmd(d/'bad.ipynb', {**BAD, 'out_dir': d/'run'}), cwd=ROOT, env=_env(),
+                                stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    yield d, proc
+    if proc.poll() is None:  # papermill and its kernel: the whole process group this fixture started
+        os.killpg(proc.pid, signal.SIGKILL); proc.wait()
 
 # ---------------------------------------------------------------------------------------------------------------------
 def test_determinism(reference, runs_dir):
@@ -130,29 +148,13 @@ NOTEBOOKS = sorted(p for p in (ROOT/'nbs').glob('[0-9][0-9]_*.ipynb'))
 
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_papermill_ready(nb):
-    "`papermill nbs/NN.ipynb out.ipynb -p ...` needs a kernelspec and exactly one `parameters` cell; without the tag papermill"
-    "injects the values *before* the defaults, which then silently override them (nbdev-clean drops cell tags unless"
-    "`allowed_cell_metadata_keys = ['tags']` is set in [tool.nbdev])."
+    """`papermill nbs/NN.ipynb out.ipynb -p ...` needs a kernelspec and exactly one `parameters` cell: without the tag
+    papermill injects the values *before* the defaults, which then silently override them (nbdev-clean keeps cell tags
+    only with `allowed_cell_metadata_keys = ["tags"]` in [tool.nbdev])."""
     d = json.loads(nb.read_text())
     assert d['metadata'].get('kernelspec', {}).get('name'), f'{nb.name}: no kernelspec (papermill: "No kernel name found")'
     tagged = [c for c in d['cells'] if 'parameters' in c.get('metadata', {}).get('tags', [])]
     assert len(tagged) == 1, f'{nb.name}: {len(tagged)} cells tagged "parameters", need exactly 1'
-
-def test_papermill_bad_parameters_fail_fast(tmp_path):
-    "`papermill ... -p lam -1 -p penalty heads`: one error naming both parameters and the accepted values, before compute."
-    out_dir = tmp_path/'bad'
-    r = _papermill(tmp_path/'bad.ipynb', {**TINY, 'lam': -1, 'penalty': 'heads', 'out_dir': out_dir}, _env())
-    log = r.stdout + r.stderr
-    assert r.returncode != 0, log[-3000:]
-    assert 'lam=-1 is out of range: accepted values are in [0, inf)' in log, log[-3000:]
-    assert "penalty='heads' is not accepted" in log and "'attention'" in log, log[-3000:]
-    assert not out_dir.exists()
-    # before any compute: no cell before the failing one trained a model
-    cells = json.loads((tmp_path/'bad.ipynb').read_text())['cells']
-    failed = next(i for i, c in enumerate(cells) if any(o.get('output_type') == 'error' for o in c.get('outputs', [])))
-    trained = [i for i, c in enumerate(cells[:failed]) if c['cell_type'] == 'code' and 'fit(' in ''.join(c['source'])
-               and 'def fit(' not in ''.join(c['source'])]
-    assert not trained, f'cells {trained} train before the parameters are checked (cell {failed})'
 
 SITECUSTOMIZE = '''
 import os, signal
@@ -188,3 +190,29 @@ def test_papermill_killed_then_restarted_matches_uninterrupted(reference, tmp_pa
     assert f'resuming {rd} after epoch 1 (step 4)' in nb_text, 'the second run did not resume from the checkpoint'
     m = R.read_json(rd/'metrics.json')
     assert stable(m) == stable(json.loads(json.dumps(reference, default=R._json_default)))
+
+def test_committed_results_parse():
+    "Every JSON file under results/ parses (a half-written file is named), and load_runs reads each results folder."
+    res = ROOT/'results'
+    for p in sorted(res.rglob('*.json')) if res.is_dir() else []: R.read_json(p)
+    for d in sorted({p.parent for p in res.rglob('*.json')}) if res.is_dir() else []:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            R.load_runs(d)
+
+# Last, so that its background run (started by the fixture) overlaps the runs above.
+def test_papermill_bad_parameters_fail_fast(bad_params_run):
+    "`papermill ... -p lam -1 -p penalty heads`: one error naming both parameters and the accepted values, before compute."
+    d, proc = bad_params_run
+    rc = proc.wait(timeout=300)
+    log, out_dir = (d/'log.txt').read_text(), d/'run'
+    assert rc != 0, log[-3000:]
+    assert 'lam=-1 is out of range: accepted values are in [0, inf)' in log, log[-3000:]
+    assert "penalty='heads' is not accepted" in log and "'attention'" in log, log[-3000:]
+    assert not out_dir.exists()
+    # before any compute: no cell before the failing one trained a model
+    cells = json.loads((d/'bad.ipynb').read_text())['cells']
+    failed = next(i for i, c in enumerate(cells) if any(o.get('output_type') == 'error' for o in c.get('outputs', [])))
+    trained = [i for i, c in enumerate(cells[:failed]) if c['cell_type'] == 'code' and 'fit(' in ''.join(c['source'])
+               and 'def fit(' not in ''.join(c['source'])]
+    assert not trained, f'cells {trained} train before the parameters are checked (cell {failed})'
