@@ -158,7 +158,9 @@ def process_notebook(nb: dict, nb_name: str, nbs: Path, src: Path, repo_url=None
                   and re.match(r'\s*#\s', c['source'])), 0)
     pre = [c for c in cells[:first] if c['cell_type'] == 'code']
     for c in pre: c['metadata']['tags'] = sorted(set(c['metadata'].get('tags', [])) | {'hide-input'})
-    cells = cells[first:first + 1] + pre + [c for c in cells[:first] if c['cell_type'] != 'code'] + cells[first + 1:]
+    top = [_md(f'*Exports* {{doc}}`compecon_nb.{module} </api/{module}>` (API reference) · '
+               f'source: `nbs/{nb_name}`')] if module and module_exists(module) else []
+    cells = cells[first:first + 1] + top + pre + [c for c in cells[:first] if c['cell_type'] != 'code'] + cells[first + 1:]
     for i, c in enumerate(cells):
         c.setdefault('id', f'cell-{i}')
         if c['cell_type'] == 'markdown': c.pop('outputs', None); c.pop('execution_count', None)
@@ -167,6 +169,8 @@ def process_notebook(nb: dict, nb_name: str, nbs: Path, src: Path, repo_url=None
     md.setdefault('kernelspec', dict(name='python3', display_name='Python 3', language='python'))
     md.setdefault('language_info', dict(name='python'))
     return dict(nb, cells=cells, metadata=md, nbformat=4, nbformat_minor=max(5, nb.get('nbformat_minor', 5))), module
+
+def module_exists(module: str) -> bool: return (ROOT / 'compecon_nb' / f'{module}.py').exists()
 
 def notebook_title(nb: dict) -> str | None:
     "Text of the first `# Title` heading of a notebook (what the page is called)."
@@ -212,7 +216,7 @@ def prepare(nbs: Path, src: Path) -> dict:
     for p in notebooks(nbs):
         nb = json.loads(p.read_text())
         out, module = process_notebook(nb, p.name, nbs, src, url, assets)
-        if module and (ROOT / 'compecon_nb' / f'{module}.py').exists(): modules[module] = p.name
+        if module and module_exists(module): modules[module] = p.name
         elif module: print(f'docs: compecon_nb/{module}.py is missing (run nbdev-export); no API page for it', file=sys.stderr)
         titles[p.stem] = notebook_title(nb) or p.stem
         if p.stem != 'index': order.append(p.stem)

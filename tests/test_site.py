@@ -175,3 +175,17 @@ def test_explorer_in_jupyterlab():
     line = screenshot(ROOT / 'screenshots' / 'explorer.png', k=2)
     g0, g1 = map(float, re.findall(r'-?\d+\.?\d*', line.split('GINI')[1]))
     assert g1 > g0, line
+
+def test_docstrings_for_autodoc():
+    "nbdev's markdown docstrings and parameter comments become valid rst for the API pages."
+    sys.path.insert(0, str(ROOT / 'docs'))
+    from _ext.nbdev_docments import md_code_to_rst, add_param_comments
+    assert md_code_to_rst('`None`s when `repo` is |x|, f(*args)') == r'``None``\ s when ``repo`` is \|x\|, f(\*args)'
+    assert md_code_to_rst('*emphasis* stays') == '*emphasis* stays'
+    def f(x: int,      # the x
+          y=2):        # the y
+        "Add `x` and `y`."
+        return x + y
+    lines = ['Add `x` and `y`.']
+    add_param_comments(None, 'function', 'f', f, {}, lines)
+    assert lines == ['Add ``x`` and ``y``.', '', ':param x: the x', ':param y: the y'], lines
