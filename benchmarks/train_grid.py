@@ -50,6 +50,9 @@ for t in tasks:
     del p
 save()
 
+# warm-up: CUDA context, cuBLAS handles, allocator (otherwise the first run's samples/s pays for them)
+T.fit(base, task=tasks[0], lam=1.0, max_steps=5, train_subset=256, eval_subset=64, out_dir='runs/grid/_warmup')
+
 # 2.+3. the plan, most informative first
 lams = dict(sick=(0, 1e-4, 1e-2), stsb=T.PAPER_LAMS, cola=T.PAPER_LAMS)
 first = [(t, l, args.lr, 'grid') for l in (0, 1e-4, 1e-2) for t in tasks if l in lams[t]]
@@ -58,7 +61,31 @@ rest = [(t, l, args.lr, 'grid') for l in (1e-5, 1e-3, 1e-6) for t in tasks if l 
 plan = first + lrs + rest
 keep_steps = {('sick', 0), ('sick', 1e-4), ('sick', 1e-2), ('stsb', 0), ('stsb', 1e-4)}
 durations = {}
+
+def trainer_baseline(task='sick'):
+    "Stock transformers.Trainer, same model/data/lr/schedule/batch/bf16, λ = 0: train samples/s and the report-split metric."
+    import transformers
+    cfg = T.make_config(base, task=task, lam=0.0)
+    p = T.prepare(cfg)
+    a = transformers.TrainingArguments(output_dir='runs/grid/trainer', per_device_train_batch_size=cfg.batch_size,
+                                       learning_rate=cfg.lr, num_train_epochs=cfg.epochs, warmup_steps=cfg.warmup,
+                                       lr_scheduler_type='linear', weight_decay=cfg.weight_decay, max_grad_norm=cfg.max_grad_norm,
+                                       bf16=torch.cuda.is_available(), save_strategy='no', eval_strategy='no', report_to=[],
+                                       logging_steps=50, seed=cfg.seed, dataloader_num_workers=0)
+    tr = transformers.Trainer(model=p['model'], args=a, train_dataset=p['train'],
+                              data_collator=transformers.DataCollatorWithPadding(p['tokenizer']))
+    r = tr.train()
+    ev = T.measure(tr.model, D.make_loader(p['evals']['test' if 'test' in p['evals'] else next(iter(p['evals']))], p['tokenizer'], 64),
+                   cfg, dev)
+    return dict(kind='trainer', task=task, lam_paper=0.0, lam=0.0, lr=cfg.lr, train_runtime_s=r.metrics['train_runtime'],
+                train_samples_per_s=r.metrics['train_samples_per_second'], metric=p['metric'], score=ev[p['metric']],
+                note='HF Trainer, same model, data, lr, schedule, batch, bf16; no compute price (λ=0)')
+
 for t, lp, lr, kind in plan:
+    if kind == 'lr' and not any(r.get('kind') == 'trainer' for r in out['runs']) and time.time() - t_start < args.budget_s - 30:
+        try: out['runs'].append(trainer_baseline(tasks[0])); print('trainer', out['runs'][-1], flush=True)
+        except Exception as e: out['runs'].append(dict(kind='trainer', error=f'{type(e).__name__}: {e}', trace=traceback.format_exc()[-1500:]))
+        save()
     elapsed = time.time() - t_start
     est = max(durations.get(t, [0]) or [0])
     if elapsed + est * 1.1 > args.budget_s:
