@@ -189,3 +189,23 @@ def test_docstrings_for_autodoc():
     lines = ['Add `x` and `y`.']
     add_param_comments(None, 'function', 'f', f, {}, lines)
     assert lines == ['Add ``x`` and ``y``.', '', ':param x: the x', ':param y: the y'], lines
+
+def test_nbdev_cells_on_the_site():
+    "nbdev directives: `#| hide` and `#| default_exp` cells vanish, `#| export` lines go, exports link to the API."
+    sys.path.insert(0, str(ROOT / 'docs'))
+    from build import process_notebook
+    code = lambda src, **md: dict(cell_type='code', metadata=md, source=src, outputs=[], execution_count=None)
+    nb = dict(nbformat=4, nbformat_minor=5, metadata={}, cells=[
+        code('#| default_exp framework'), code('#| export\nimport torch'), code('#| hide\nfrom fastcore.test import *'),
+        dict(cell_type='markdown', metadata={}, source='# Title\n\n> summary\n\n![f](../figures/none.png)'),
+        code('#| export\ndef gini(w):\n    "Eq 4"\n    return w'), code("k = 4  # budget", tags=['parameters']),
+        code('#| echo: false\nprint(1)')])
+    out, module = process_notebook(nb, 'x.ipynb', ROOT / 'nbs', ROOT / 'docs' / '_build' / 'src')
+    srcs = [c['source'] for c in out['cells']]
+    assert module == 'framework'
+    assert srcs[0].startswith('# Title') and not any('#|' in s for s in srcs), srcs
+    assert not any('fastcore.test' in s or 'default_exp' in s for s in srcs)
+    assert any('{py:obj}`gini <compecon_nb.framework.gini>`' in s for s in srcs)
+    assert any('| `k` | `4` | budget |' in s for s in srcs)
+    tags = {c['source']: c['metadata'].get('tags', []) for c in out['cells'] if c['cell_type'] == 'code'}
+    assert 'remove-input' in tags['print(1)'] and 'hide-input' in tags['import torch'] and 'hide-input' in tags['k = 4  # budget']
