@@ -133,8 +133,6 @@ def test_nan_loss_stops_and_keeps_checkpoint(runs_dir, monkeypatch):
     ck = R.load_checkpoint(rd)
     assert ck['step'] == 4
 
-@pytest.mark.xfail(not hasattr(T, 'oom_guard') and 'oom_guard' not in open(T.__file__).read(), strict=False,
-                   reason='train.fit does not yet turn OOM into runs.oom_hint (wrap the step in `with R.oom_guard(cfg.batch_size):`)')
 def test_oom_gives_batch_size_hint(runs_dir, monkeypatch):
     "An out-of-memory error during training becomes an error that suggests a smaller batch size."
     def oom(*a, **kw): raise torch.cuda.OutOfMemoryError('CUDA out of memory. Tried to allocate 20.00 GiB')
@@ -215,4 +213,5 @@ def test_papermill_bad_parameters_fail_fast(bad_params_run):
     failed = next(i for i, c in enumerate(cells) if any(o.get('output_type') == 'error' for o in c.get('outputs', [])))
     trained = [i for i, c in enumerate(cells[:failed]) if c['cell_type'] == 'code' and 'fit(' in ''.join(c['source'])
                and 'def fit(' not in ''.join(c['source'])]
-    assert not trained, f'cells {trained} train before the parameters are checked (cell {failed})'
+    assert not trained, (f'cells {trained} of {NB.name} train before the parameters are checked (cell {failed}): validate them '
+                         '(`cfg = make_config(task=task, lam=lam, ...)`) in the cell right after the parameters cell')
