@@ -142,7 +142,7 @@ def test_oom_gives_batch_size_hint(runs_dir, monkeypatch):
     assert 'batch_size 4' in str(e.value)
 
 # ---------------------------------------------------------------------------------------------------------------------
-NOTEBOOKS = sorted(p for p in (ROOT/'nbs').glob('[0-9][0-9]_*.ipynb'))
+NOTEBOOKS = sorted(p for p in (ROOT/'nbs').glob('[0-9][0-9]*.ipynb'))
 
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_papermill_ready(nb):
