@@ -31,37 +31,42 @@ def run_dir(tmp, name, lam): return tmp/'runs'/'sick'/'bert-tiny'/f'grid-{name}-
 
 
 def test_dry_run_of_the_paper_grid(tmp_path):
-    "The committed configuration is valid: 15 training jobs (CoLA and STS-B × 6 λ, MNLI × 3 λ) and the collect job."
+    "The committed configuration is valid: 15 training jobs (CoLA and STS-B × 6 λ, MNLI × 3 λ), 3 λ scales, the collect job."
     rc, out = snakemake(tmp_path, {}, '-n')
     assert rc == 0, out
-    jobs = dict(l.split() for l in out.splitlines() if l.split()[:1] in (['train'], ['collect']) and len(l.split()) == 2)
-    assert jobs == {'train': '15', 'collect': '1'}, out
+    jobs = dict(l.split() for l in out.splitlines() if l.split()[:1] in (['train'], ['collect'], ['lam_scale']) and len(l.split()) == 2)
+    assert jobs == {'train': '15', 'lam_scale': '3', 'collect': '1'}, out
 
 
 def test_grid_on_cpu_failure_isolated_and_reruns_skip(tmp_path):
-    # 1. three points, the third with an invalid λ: it fails alone, the others finish (--keep-going in the default profile)
-    rc, out = snakemake(tmp_path, grid(tmp_path, 'cpu', [0.0, 0.01, -1.0], runner='python'), '--cores', '2')
+    # 1. three points, the third with an invalid λ: it fails alone, the others finish (--keep-going in the default profile).
+    #    λ in the paper's units: trained at λ · C_sum / C_mean, the ratio measured once for the task (rule lam_scale)
+    rc, out = snakemake(tmp_path, grid(tmp_path, 'cpu', [0.0, 0.01, -1.0], runner='python', lam_units='paper'), '--cores', '2')
     assert rc != 0, out
     good = [run_dir(tmp_path, 'cpu', l) for l in (0.0, 0.01)]
     assert all((d/'DONE').is_file() and (d/'metrics.json').is_file() for d in good), out
     assert not (run_dir(tmp_path, 'cpu', -1.0)/'DONE').exists()
     log = (tmp_path/'runs'/'grid-logs'/'cpu'/'sick'/'bert-tiny'/'lam-1.0-s0.log').read_text()
-    assert 'lam=-1' in log and 'out of range' in log, log                    # the failed point says why
+    assert 'lam=-' in log and 'out of range' in log, log                     # the failed point says why
     assert not (tmp_path/'results'/'grid_cpu.json').exists()                 # collect waits for every point
     stamps = [(d/'DONE').stat().st_mtime_ns for d in good]
+    ratio = json.loads((tmp_path/'runs'/'sick'/'bert-tiny'/'grid-cpu-lamscale.json').read_text())['ratio']
+    assert ratio > 100
+    assert json.loads((good[1]/'config.json').read_text())['lam'] == pytest.approx(0.01 * ratio)
 
     # 2. the same grid without the bad point: nothing is trained again, only the results are collected
-    rc, out = snakemake(tmp_path, grid(tmp_path, 'cpu', [0.0, 0.01], runner='python'), '--cores', '2')
+    rc, out = snakemake(tmp_path, grid(tmp_path, 'cpu', [0.0, 0.01], runner='python', lam_units='paper'), '--cores', '2')
     assert rc == 0, out
     assert 'rule train' not in out and 'rule collect' in out, out
     assert [(d/'DONE').stat().st_mtime_ns for d in good] == stamps
     res = json.loads((tmp_path/'results'/'grid_cpu.json').read_text())
     assert (res['n_points'], res['n_finished'], res['missing'], res['config_mismatch']) == (2, 2, [], [])
-    assert sorted(r['lam'] for r in res['runs']) == [0.0, 0.01]
+    assert sorted(r['lam'] for r in res['runs']) == [0.0, 0.01]                # the paper's λ, and the λ trained with:
+    assert sorted(r['lam_used'] for r in res['runs']) == pytest.approx([0.0, 0.01 * ratio])
     assert all(r['metrics']['task'] == 'sick' and r['metrics']['model'] == 'bert-tiny' for r in res['runs'])
 
     # 3. again: nothing to do at all
-    rc, out = snakemake(tmp_path, grid(tmp_path, 'cpu', [0.0, 0.01], runner='python'), '--cores', '2')
+    rc, out = snakemake(tmp_path, grid(tmp_path, 'cpu', [0.0, 0.01], runner='python', lam_units='paper'), '--cores', '2')
     assert rc == 0 and 'Nothing to be done' in out, out
 
 
@@ -85,7 +90,7 @@ def test_papermill_runner(tmp_path):
     nb = jupytext.reads(STUB, fmt='py:percent')
     nb.metadata['kernelspec'] = dict(display_name='Python 3', language='python', name='python3')
     jupytext.write(nb, tmp_path/'stub.ipynb')
-    cfg = grid(tmp_path, 'pm', [0.0, -1.0], runner='papermill', notebook=str(tmp_path/'stub.ipynb'))
+    cfg = grid(tmp_path, 'pm', [0.0, -1.0], runner='papermill', notebook=str(tmp_path/'stub.ipynb'), lam_units='mean')
     cfg['params'] = {}
     rc, out = snakemake(tmp_path, cfg, '--cores', '2')
     assert rc != 0, out
@@ -98,7 +103,7 @@ def test_papermill_runner(tmp_path):
 
 @pytest.mark.skipif(not os.environ.get('COMPECON_SLOW'), reason='set COMPECON_SLOW=1: runs nbs/04_train.ipynb (minutes on CPU)')
 def test_real_training_notebook(tmp_path):
-    rc, out = snakemake(tmp_path, grid(tmp_path, 'nb', [0.01], runner='papermill'), '--cores', '2')
+    rc, out = snakemake(tmp_path, grid(tmp_path, 'nb', [0.01], runner='papermill', lam_units='mean'), '--cores', '2')
     assert rc == 0, out
     d = run_dir(tmp_path, 'nb', 0.01)
     assert (d/'DONE').is_file() and (d/'executed.ipynb').is_file()
