@@ -46,6 +46,8 @@ def _docments(obj):
     except Exception: return {}
 
 def add_param_comments(app, what, name, obj, options, lines):
+    if what == 'module':   # nbdev's module header points at a Quarto site; the docs are here
+        lines[:] = [l for l in lines if not l.startswith('Docs: http')]
     lines[:] = [md_code_to_rst(l) for l in lines]
     if what not in ('function', 'method', 'class') or not callable(obj): return
     target = obj.__init__ if inspect.isclass(obj) else obj
