@@ -4,7 +4,7 @@
 1. Per task (seed 0): fine-tune the embedded MiniLM-L6-H384 at λ = 0 with `compecon_nb.train.fit` and the λ grid's
    recipe (benchmarks/train_grid.py: 1 epoch, lr 1e-4, batch 32, 10 % warm-up, bf16), so the pruned models start
    from the λ family's own λ = 0 point; score every head (Michel et al. 2019, |∂L/∂ξ_h|) and FFN neuron (Taylor
-   |Σ a ∂L/∂a|, and activation magnitude); physically remove the least important 10–90 % of heads / neurons / both;
+   |Σ a ∂L/∂a|; activation magnitude too for 'both'); physically remove the least important 10–90 % of heads / neurons / both;
    recover 'both' at 30/50/70 % with 150 AdamW steps; record metric, theoretical and executed (FlopCounterMode) FLOPs
    (`compecon_nb.prune.baseline`).
 2. Table 4 on SICK (MNLI stand-in): penalty on attention only and FFN only at the paper's λ = 1e-4 (mapped to
@@ -38,7 +38,7 @@ ap.add_argument('--epochs', type=int, default=1)
 ap.add_argument('--lr', type=float, default=1e-4)
 ap.add_argument('--ablation-lam', type=float, default=1e-4, help='paper-unit λ of Table 4')
 ap.add_argument('--heatmap-lam', type=float, default=1e-2, help='paper-unit λ of the Fig 6 model')
-ap.add_argument('--budget-s', type=float, default=230, help='start no new unit after this many seconds')
+ap.add_argument('--budget-s', type=float, default=215, help='start no new unit after this many seconds')
 ap.add_argument('--tiny', action='store_true', help='CPU check: tiny random BERT, 64 rows')
 ap.add_argument('--runs-dir', default='runs/prune')
 a = ap.parse_args()
@@ -100,7 +100,7 @@ def unit(name, fn):
 
 def prune_unit(task, seed, levels, by, recover_levels, families):
     r = P.baseline(task, model=model, seed=seed, levels=levels, families=families, by=by, recover_levels=recover_levels,
-                   recover_steps=a.recover_steps if recover_levels else 0, epochs=a.epochs, lr=a.lr,
+                   recover_steps=a.recover_steps if recover_levels else 0, epochs=a.epochs, lr=a.lr, eval_batch_size=256,
                    fit=train_fit(task, 0.0, 'both', seed), deadline=deadline, log=log, **small)
     res['runs'].append(r['info']); res['points'] += r['points']
     return r
@@ -108,8 +108,8 @@ def prune_unit(task, seed, levels, by, recover_levels, families):
 EX = ('A man is playing a guitar on the stage', 'A person is playing an instrument')
 dense = {}
 for task in a.tasks:
-    r = unit(f'prune {task} s0', lambda: prune_unit(task, 0, a.levels, ('taylor', 'magnitude'), a.recover_levels,
-                                                    ('heads', 'neurons', 'both')))
+    r = unit(f'prune {task} s0', lambda: prune_unit(task, 0, a.levels, dict(heads=('taylor',), neurons=('taylor',),
+                                                    both=('taylor', 'magnitude')), a.recover_levels, ('heads', 'neurons', 'both')))
     if r is not None and task == 'sick':
         am = P.attention_maps(r['model'], r['tokenizer'], *EX)
         res['heatmap'] = dict(example=EX, tokens=am['tokens'], lam0=am['probs'].numpy().round(4).tolist(),
