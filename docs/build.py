@@ -230,7 +230,7 @@ def prepare(nbs: Path, src: Path) -> dict:
         titles['index'] = 'compecon-nb'
     idx = json.loads((src / 'index.ipynb').read_text())
     toc = '\n'.join(order + ['api/index'])
-    idx['cells'].append(_md(f'```{{toctree}}\n:hidden:\n:maxdepth: 1\n:caption: Notebooks\n\n{toc}\n```'))
+    idx['cells'].append(_md(f'```{{toctree}}\n:maxdepth: 1\n:caption: Notebooks\n\n{toc}\n```'))
     (src / 'index.ipynb').write_text(json.dumps(idx, indent=1))
     titles['api/index'] = 'API reference'
     titles.update({f'api/{m}': f'compecon_nb.{m}' for m in api})
