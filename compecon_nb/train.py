@@ -257,7 +257,11 @@ def use_fast(cfg) -> bool:
     if cfg.fast in (True, 'on'):
         if not have: raise ImportError('fast=True but compecon_nb.fast is not installed')
         return True
-    return have and resolve_device(cfg.device).startswith('cuda')
+    if not (have and resolve_device(cfg.device).startswith('cuda')): return False
+    from compecon_nb.fast import supports
+    ok, why = supports(cfg.as_dict() if hasattr(cfg, 'as_dict') else dict(vars(cfg)))
+    if not ok: warnings.warn(f"fast path not used: {why}; training with the plain loop")
+    return ok
 
 def seed_everything(seed: int):
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
