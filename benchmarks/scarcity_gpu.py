@@ -3,6 +3,9 @@ and CoLA, then evaluate top-k and budgeted sparsemax / 1.5-entmax attention; one
 
     python benchmarks/scarcity_gpu.py --out $OUT/scarcity.json            # device (see nbs/03_scarcity.ipynb)
     python benchmarks/scarcity_gpu.py --out /tmp/s.json --train-n 64 --eval-n 32 --epochs 1   # CPU smoke test
+    ... --trainer fit     # train with compecon_nb.train.fit (λ=0, best epoch on validation) instead of the plain loop
+
+The committed results/scarcity.json came from: --epochs 1 (defaults otherwise, plain loop) on an H100.
 """
 import argparse, json, os, sys, time
 import numpy as np
@@ -27,6 +30,8 @@ p.add_argument('--seed', type=int, default=0)
 p.add_argument('--max-len', type=int, default=128)
 p.add_argument('--eval-bs', type=int, default=256)
 p.add_argument('--tol', type=float, default=0.03)
+p.add_argument('--trainer', default='quick', choices=['quick', 'fit'], help="'fit': compecon_nb.train.fit at λ=0 (run dir under --runs-dir)")
+p.add_argument('--runs-dir', default='/tmp/runs/scarcity')
 p.add_argument('--freeze-embeddings', action='store_true', help='CPU runs: do not train the word embeddings')
 p.add_argument('--deadline', type=float, default=1e9, help='seconds: no new task after this')
 p.add_argument('--threads', type=int, default=0)
@@ -48,12 +53,20 @@ for task in a.tasks.split(','):
         ds, src = load_task(task)
         used = src['task_used']
         split = 'test' if used == 'sick' else TASKS[used]['eval_splits'][0]
-        model, tok = load_model('minilm', used)
-        model.to(dev)
         tr = ds['train'] if a.train_n is None else subset(ds['train'], a.train_n, a.seed)
-        loader = make_loader(encode_task(tr, tok, used, a.max_len), tok, a.batch_size, True, a.seed)
-        if a.freeze_embeddings: model.get_input_embeddings().weight.requires_grad_(False)
-        quick_finetune(model, loader, epochs=a.epochs, lr=a.lr, log=lambda s: print(task, s, flush=True))
+        if a.trainer == 'fit':                      # the project's training loop (04_train), λ = 0, best epoch on validation
+            from compecon_nb import train as T
+            from compecon_nb.scarcity import load_checkpoint
+            met = T.fit(task=used, lam=0.0, epochs=int(a.epochs), lr=a.lr, batch_size=a.batch_size, max_seq_len=a.max_len,
+                        train_subset=a.train_n or 0, seed=a.seed, overwrite=True, out_dir=f'{a.runs_dir}/{used}/lam0-s{a.seed}')
+            model, tok = load_checkpoint(met['run_dir'], used)
+            model.to(dev)
+        else:
+            model, tok = load_model('minilm', used)
+            model.to(dev)
+            loader = make_loader(encode_task(tr, tok, used, a.max_len), tok, a.batch_size, True, a.seed)
+            if a.freeze_embeddings: model.get_input_embeddings().weight.requires_grad_(False)
+            quick_finetune(model, loader, epochs=a.epochs, lr=a.lr, log=lambda s: print(task, s, flush=True))
         t_train = time.time() - t0
         ev = make_batches(ds[split], tok, used, a.eval_n, a.eval_bs, a.max_len, seed=a.seed)
         cal = make_batches(ds['train'], tok, used, a.calib_n, a.eval_bs, a.max_len, seed=a.seed + 1)
