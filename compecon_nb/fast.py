@@ -391,7 +391,8 @@ def run_dir_of(cfg) -> Path:
     "runs/<task>/<model>/<name>/ (name defaults to fast_lam<λ>_seed<seed>)."
     if cfg.get('out_dir'): return Path(cfg['out_dir'])
     name = cfg.get('name') or f"fast_lam{cfg['lam']:g}_seed{cfg['seed']}"
-    return Path(cfg.get('runs_dir') or 'runs')/cfg['task']/str(cfg['model'])/name
+    from compecon_nb.train import repo_root
+    return Path(cfg.get('runs_dir') or repo_root()/'runs')/cfg['task']/str(cfg['model'])/name
 
 def _default_loader(name, task, seed):
     "`compecon_nb.data.load_model` with the classification head initialised under `seed` (as a Trainer run with that seed)."
