@@ -12,11 +12,12 @@ import torch
 import torch.nn.functional as F
 from .framework import (allowed_keys, valid_queries, set_attention, observe, gini, entropy_bits, dims, flops,
                                    PAPER)
+from .runs import check_k
 
 # %% auto #0
-__all__ = ['SPARSE', 'eq3_policy', 'check_k', 'topk_mask', 'topk_policy', 'sparsemax', 'entmax15', 'sparse_policy',
-           'budget_target', 'tracked', 'summary', 'run_policy', 'calibrate_budget', 'summary_of', 'theoretical_flops',
-           'scarcity_grid', 'quick_finetune', 'load_checkpoint', 'make_batches', 'attention_map']
+__all__ = ['SPARSE', 'eq3_policy', 'topk_mask', 'topk_policy', 'sparsemax', 'entmax15', 'sparse_policy', 'budget_target',
+           'tracked', 'summary', 'run_policy', 'calibrate_budget', 'summary_of', 'theoretical_flops', 'scarcity_grid',
+           'quick_finetune', 'load_checkpoint', 'make_batches', 'attention_map']
 
 # %% ../nbs/03_scarcity.ipynb #997e777e
 def eq3_policy(lam: float = 1.0):
@@ -25,13 +26,7 @@ def eq3_policy(lam: float = 1.0):
     return policy
 
 # %% ../nbs/03_scarcity.ipynb #f31880b0
-def check_k(k) -> int:
-    "`k` as an int >= 1 (a float with an integer value is accepted); a clear error otherwise."
-    if isinstance(k, bool) or not isinstance(k, (int, float, np.integer, np.floating)):
-        raise TypeError(f"k must be an integer >= 1, got {k!r}")
-    if float(k) != int(k) or int(k) < 1: raise ValueError(f"k must be an integer >= 1, got {k!r}")
-    return int(k)
-
+# k is checked by `runs.check_k` (an integer >= 1; papermill strings such as "4" are accepted), as everywhere else
 def topk_mask(scores, allowed, k: int) -> torch.Tensor:
     "Boolean mask of the `k` highest-scoring *allowed* keys of each query (all allowed keys when fewer than `k`)."
     k, allowed = check_k(k), allowed.expand_as(scores)
