@@ -24,8 +24,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from compecon_nb.data import load_task, load_model, encode_task, make_loader, task_metric, subset, TASKS, gpt2_config
-from compecon_nb.framework import dims, ffn_modules, counted_flops, load_pruned
-from compecon_nb.speed import (shaped_like, agent_activity, select_neurons, select_heads, masked, compact, widths, theoretical_flops,
+from compecon_nb.framework import dims, ffn_modules, counted_flops, load_pruned, widths
+from compecon_nb.speed import (shaped_like, agent_activity, select_neurons, select_heads, masked, compact, theoretical_flops,
                                interleaved, sliding_window_mask, topk_block_mask, masked_topk_attention)
 
 T0 = time.time()

@@ -16,9 +16,9 @@ from transformers.masking_utils import AttentionMaskInterface, eager_mask
 
 # %% auto #0
 __all__ = ['PENALTIES', 'PAPER', 'dims', 'agents', 'Record', 'allowed_keys', 'compecon_attention', 'attention_modules',
-           'ffn_modules', 'set_attention', 'observe', 'valid_queries', 'attn_cost_literal', 'effective_keys',
-           'attn_cost', 'ffn_cost', 'comp_cost', 'gini', 'entropy_bits', 'head_stats', 'flops', 'counted_flops',
-           'remove_heads', 'remove_neurons', 'load_pruned']
+           'ffn_modules', 'attn_out_proj', 'ffn_out_proj', 'weight_oi', 'widths', 'set_attention', 'observe',
+           'valid_queries', 'attn_cost_literal', 'effective_keys', 'attn_cost', 'ffn_cost', 'comp_cost', 'gini',
+           'entropy_bits', 'head_stats', 'flops', 'counted_flops', 'remove_heads', 'remove_neurons', 'load_pruned']
 
 # %% ../nbs/00_framework.ipynb #62188705
 def dims(model) -> dict:
@@ -99,6 +99,29 @@ def ffn_modules(model) -> list:
         elif n == 'GPT2MLP': out.append((m.c_fc, m.act))
     if not out: raise NotImplementedError(f"no BERT/GPT-2 FFN found in {type(model).__name__}")
     return out
+
+# %% ../nbs/00_framework.ipynb #e79b3a66
+def _name(model, mod) -> str: return next(n for n, m in model.named_modules() if m is mod)
+
+def attn_out_proj(model, l: int):
+    "The projection that reads the heads of layer `l`: $W_O$ (BERT `attention.output.dense`, GPT-2 `attn.c_proj`)."
+    m = attention_modules(model)[l]
+    return m.c_proj if hasattr(m, 'c_proj') else model.get_submodule(_name(model, m).rsplit('.', 1)[0] + '.output.dense')
+
+def ffn_out_proj(model, l: int):
+    "The projection that reads the FFN neurons of layer `l`: $W_2$ (BERT `output.dense`, GPT-2 `mlp.c_proj`)."
+    p = _name(model, ffn_modules(model)[l][0])
+    return model.get_submodule(p[:-len('intermediate.dense')] + 'output.dense' if p.endswith('intermediate.dense')
+                               else p[:-len('c_fc')] + 'c_proj')
+
+def weight_oi(lin) -> torch.Tensor:
+    "The weight of a nn.Linear or a GPT-2 Conv1D as (out, in)."
+    return lin.weight.T if type(lin).__name__ == 'Conv1D' else lin.weight
+
+def widths(model) -> list:
+    "Per layer, (attention width = heads × d_head, FFN width) as the weights really have them (sees removed agents)."
+    return [(weight_oi(attn_out_proj(model, l)).shape[1], weight_oi(ffn_out_proj(model, l)).shape[1])
+            for l in range(len(attention_modules(model)))]
 
 # %% ../nbs/00_framework.ipynb #5fdadcf8
 def set_attention(model, policy=None):
@@ -232,9 +255,10 @@ def head_stats(rec: Record) -> dict:
 
 # %% ../nbs/00_framework.ipynb #ab2015d3
 def flops(d: dict, seq_len: int, k: int | None = None, ffn_active: float = 1.0, causal: bool | None = None,
-          executed: bool = False) -> dict:
+          executed: bool = False, layer_widths: list | None = None) -> dict:
     """Theoretical FLOPs (2 per MAC) of one forward pass over `seq_len` tokens for a model with sizes `d` (see `dims`).
-    `k`: top-k keys per query; `ffn_active`: fraction of FFN neurons doing work; `executed=True`: what dense kernels run."""
+    `k`: top-k keys per query; `ffn_active`: fraction of FFN neurons doing work; `executed=True`: what dense kernels run;
+    `layer_widths`: per-layer (attention width, FFN width) as from `widths(model)` (default: d_model, d_ff everywhere)."""
     if isinstance(d, dict) is False: d = dims(d)
     N, D, L, dff = seq_len, d['d_model'], d['n_layers'], d['d_ff']
     causal = d.get('causal', False) if causal is None else causal
@@ -245,9 +269,11 @@ def flops(d: dict, seq_len: int, k: int | None = None, ffn_active: float = 1.0, 
         keys = (N + 1) / 2 if causal else N
         if k is not None:
             keys = sum(min(k, q + 1) for q in range(N)) / N if causal else min(k, N)
-    proj = 8 * N * D * D * L
-    attn = 4 * N * keys * D * L
-    ffn = 4 * N * D * dff * L * (1.0 if executed else ffn_active)
+    ws = layer_widths or [(D, dff)] * L
+    A, Fw = sum(a for a, _ in ws), sum(f for _, f in ws)      # summed over layers
+    proj = 8 * N * D * A
+    attn = 4 * N * keys * A
+    ffn = 4 * N * D * Fw * (1.0 if executed else ffn_active)
     if causal: head = 2 * N * D * d['vocab']
     else: head = 2 * D * D + 2 * D * (d.get('num_labels') or 2)
     return dict(proj=float(proj), attn=float(attn), ffn=float(ffn), head=float(head), total=float(proj + attn + ffn + head))
@@ -297,20 +323,14 @@ def remove_heads(model, heads: dict, record: bool = True):
         cols = (keep[:, None] * dh + torch.arange(dh)).flatten()
         if hasattr(m, 'query'):                                    # BERT
             for lin in (m.query, m.key, m.value): _slice_linear(lin, cols, 0)
-            out = model.get_submodule(_bert_layer_path(model, m) + '.output.dense')
-            _slice_linear(out, cols, 1)
             m.num_attention_heads, m.all_head_size = len(keep), len(keep) * dh
         else:                                                      # GPT-2: c_attn packs q|k|v
             inner = H * dh
             _slice_linear(m.c_attn, torch.cat([cols, cols + inner, cols + 2 * inner]), 0)
-            _slice_linear(m.c_proj, cols, 1)
             m.num_heads, m.split_size = len(keep), len(keep) * dh
+        _slice_linear(attn_out_proj(model, l), cols, 1)
     if record: _record_op(model, 'heads', heads)
     return model
-
-def _bert_layer_path(model, selfattn) -> str:
-    name = next(n for n, mod in model.named_modules() if mod is selfattn)
-    return name.rsplit('.', 1)[0]                                  # '...layer.3.attention'
 
 # %% ../nbs/00_framework.ipynb #9a02cbc7
 def remove_neurons(model, neurons: dict, fold: dict | None = None, record: bool = True):
@@ -319,25 +339,17 @@ def remove_neurons(model, neurons: dict, fold: dict | None = None, record: bool 
     ffns = ffn_modules(model)
     for l, ns in neurons.items():
         lin1, _ = ffns[int(l)]
-        lin2 = _ffn_out(model, int(l))
-        n = lin1.weight.shape[1] if type(lin1).__name__ == 'Conv1D' else lin1.weight.shape[0]
+        lin2 = ffn_out_proj(model, int(l))
+        n = weight_oi(lin1).shape[0]
         keep, drop = _keep(n, ns), torch.tensor(sorted(int(i) for i in ns), dtype=torch.long)
         if fold is not None and int(l) in fold and len(drop):
-            w2 = lin2.weight.detach()
-            w2 = w2.T if type(lin2).__name__ == 'Conv1D' else w2     # (d_model, d_ff)
+            w2 = weight_oi(lin2).detach()                            # (d_model, d_ff)
             mean = fold[int(l)].to(w2)
             lin2.bias.data += w2[:, drop.to(w2.device)] @ mean[drop.to(mean.device)]
         _slice_linear(lin1, keep, 0)
         _slice_linear(lin2, keep, 1)
     if record: _record_op(model, 'neurons', neurons)
     return model
-
-def _ffn_out(model, l: int):
-    "The FFN output projection W2 of layer `l`."
-    for m in model.modules():
-        if type(m).__name__ == 'GPT2MLP' and m.c_fc is ffn_modules(model)[l][0]: return m.c_proj
-    layers = [m for m in model.modules() if type(m).__name__ == 'BertLayer']
-    return layers[l].output.dense
 
 # %% ../nbs/00_framework.ipynb #f6f507c2
 def load_pruned(path, auto_cls=None, **kw):

@@ -13,7 +13,8 @@ from functools import partial
 from pathlib import Path
 import numpy as np
 import torch
-from .framework import dims, flops, counted_flops, remove_heads, remove_neurons
+from .framework import (dims, flops, counted_flops, remove_heads, remove_neurons, attention_modules,
+                                   attn_out_proj, ffn_out_proj, widths)
 
 # %% auto #0
 __all__ = ['LEVELS', 'FAMILIES', 'DATASETS', 'METRIC_OF', 'layer_blocks', 'kept_agents', 'Gates', 'agent_gates', 'importance',
@@ -24,24 +25,14 @@ __all__ = ['LEVELS', 'FAMILIES', 'DATASETS', 'METRIC_OF', 'layer_blocks', 'kept_
 # %% ../nbs/05_ablations.ipynb #10eef27f
 def layer_blocks(model) -> list:
     "Per layer: the self-attention module, the projections that read the heads (W_O) and the FFN neurons (W_2), and d_head."
-    out = []
-    for m in model.modules():
-        n = type(m).__name__
-        if n == 'BertLayer': out.append(dict(attn=m.attention.self, attn_out=m.attention.output.dense, ffn_out=m.output.dense))
-        elif n == 'GPT2Block': out.append(dict(attn=m.attn, attn_out=m.attn.c_proj, ffn_out=m.mlp.c_proj))
-    if not out: raise NotImplementedError(f"compecon_nb prunes BERT- and GPT-2-style models; got {type(model).__name__}")
-    for b in out:
-        a = b['attn']
-        b['d_head'] = a.attention_head_size if hasattr(a, 'attention_head_size') else a.head_dim
-    return out
-
-def _in_width(lin) -> int:
-    return lin.weight.shape[0] if type(lin).__name__ == 'Conv1D' else lin.weight.shape[1]
+    return [dict(attn=a, attn_out=attn_out_proj(model, l), ffn_out=ffn_out_proj(model, l),
+                 d_head=a.attention_head_size if hasattr(a, 'attention_head_size') else a.head_dim)
+            for l, a in enumerate(attention_modules(model))]
 
 def kept_agents(model) -> dict:
     "Heads and FFN neurons each layer still has (read from the weight shapes, so it sees physical pruning)."
-    bs = layer_blocks(model)
-    return dict(heads=[_in_width(b['attn_out']) // b['d_head'] for b in bs], neurons=[_in_width(b['ffn_out']) for b in bs])
+    ws, bs = widths(model), layer_blocks(model)
+    return dict(heads=[A // b['d_head'] for (A, _), b in zip(ws, bs)], neurons=[Fw for _, Fw in ws])
 
 # %% ../nbs/05_ablations.ipynb #957a83fe
 @dataclass
@@ -144,12 +135,7 @@ def prune(model, imp: dict, heads: float = 0.0, neurons: float = 0.0, by: str = 
 # %% ../nbs/05_ablations.ipynb #6cb39f37
 def pruned_flops(model, seq_len: int, executed: bool = False) -> dict:
     "framework.flops counted layer by layer with the heads and neurons each layer really keeps (2 FLOPs per MAC)."
-    d, ka = dims(model), kept_agents(model)
-    dense = flops(d, seq_len, executed=executed)
-    fh, ff = sum(ka['heads']) / (d['n_heads'] * d['n_layers']), sum(ka['neurons']) / (d['d_ff'] * d['n_layers'])
-    out = dict(proj=dense['proj'] * fh, attn=dense['attn'] * fh, ffn=dense['ffn'] * ff, head=dense['head'])
-    out['total'] = sum(out.values())
-    return out
+    return flops(dims(model), seq_len, executed=executed, layer_widths=widths(model))
 
 def mean_flops(model, lengths, executed: bool = False) -> float:
     """Mean FLOPs per example over the real sequence lengths `lengths` (batch 1, no padding).

@@ -15,35 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 import torch
 from .framework import (dims, ffn_modules, attention_modules, remove_heads, remove_neurons, flops,
-                                   counted_flops, PAPER)
+                                   counted_flops, attn_out_proj, ffn_out_proj, weight_oi, widths, PAPER)
 
 # %% auto #0
-__all__ = ['ffn_out_proj', 'attn_out_proj', 'widths', 'agent_activity', 'select_neurons', 'select_heads', 'masked', 'compact',
-           'shaped_like', 'theoretical_flops', 'interleaved', 'causal', 'sliding_window_mask', 'topk_block_mask',
-           'masked_topk_attention', 'load_speed', 'paper_latency', 'speed_table', 'plot_speed', 'speed_summary']
-
-# %% ../nbs/06_speed.ipynb #ee28117f
-def _path(model, mod) -> str:
-    return next(n for n, m in model.named_modules() if m is mod)
-
-def _w(lin) -> torch.Tensor:
-    "Weight of a nn.Linear or GPT-2 Conv1D as (out, in)."
-    return lin.weight.T if type(lin).__name__ == 'Conv1D' else lin.weight
-
-def ffn_out_proj(model, l: int):
-    "The FFN output projection $W_2$ of layer `l` (BERT `output.dense`, GPT-2 `mlp.c_proj`)."
-    p = _path(model, ffn_modules(model)[l][0])
-    return model.get_submodule(p[:-len('intermediate.dense')] + 'output.dense' if p.endswith('intermediate.dense')
-                               else p[:-len('c_fc')] + 'c_proj')
-
-def attn_out_proj(model, l: int):
-    "The attention output projection $W_O$ of layer `l` (BERT `attention.output.dense`, GPT-2 `attn.c_proj`)."
-    m = attention_modules(model)[l]
-    return m.c_proj if hasattr(m, 'c_proj') else model.get_submodule(_path(model, m).rsplit('.', 1)[0] + '.output.dense')
-
-def widths(model) -> list:
-    "Per layer, the executed (attention width = heads × d_head, FFN width) of `model`, read from its weights."
-    return [(_w(attn_out_proj(model, l)).shape[1], _w(ffn_out_proj(model, l)).shape[1]) for l in range(dims(model)['n_layers'])]
+__all__ = ['agent_activity', 'select_neurons', 'select_heads', 'masked', 'compact', 'shaped_like', 'theoretical_flops',
+           'interleaved', 'causal', 'sliding_window_mask', 'topk_block_mask', 'masked_topk_attention', 'load_speed',
+           'paper_latency', 'speed_table', 'plot_speed', 'speed_summary']
 
 # %% ../nbs/06_speed.ipynb #cf157f25
 @torch.no_grad()
@@ -69,7 +46,7 @@ def agent_activity(model, batches, heads: bool = True) -> dict:
                 elif kind == 'act': add(('mean_act', l), x.sum(0).double())
                 else:
                     add(('mean_ctx', l), x.sum(0).double())
-                    W = _w(attn_out_proj(model, l)).float()                # (D, H·dh)
+                    W = weight_oi(attn_out_proj(model, l)).float()                # (D, H·dh)
                     H = x.shape[-1] // d['d_head']
                     y = torch.einsum('thd,ehd->the', x.view(len(x), H, -1), W.view(W.shape[0], H, -1))
                     add(('share', l), y.norm(dim=-1).sum(0).double())
@@ -130,7 +107,7 @@ def compact(model, neurons: dict | None = None, heads: dict | None = None, activ
     neurons = {int(l): ns for l, ns in (neurons or {}).items() if len(ns)}
     for l, hs in heads.items():
         lin, c = attn_out_proj(model, l), _head_cols(hs, dh)
-        lin.bias += _w(lin)[:, c] @ activity['mean_ctx'][l][c].to(lin.bias)
+        lin.bias += weight_oi(lin)[:, c] @ activity['mean_ctx'][l][c].to(lin.bias)
     if heads: remove_heads(model, heads)
     if neurons: remove_neurons(model, neurons, fold={l: activity['mean_act'][l] for l in neurons})
     return model
@@ -151,14 +128,10 @@ def shaped_like(model, layer_widths: list):
 # %% ../nbs/06_speed.ipynb #0e211498
 def theoretical_flops(model, seq_len: int, neurons: dict | None = None, heads: dict | None = None) -> dict:
     "FLOPs of one forward pass over `seq_len` tokens counting only working agents (removed or masked ones are free)."
-    d = dims(model); N, D = seq_len, d['d_model']
-    keys = (N + 1) / 2 if d['causal'] else N
-    proj = attn = ffn = 0.
-    for l, (A, Fw) in enumerate(widths(model)):
-        A -= d['d_head'] * len((heads or {}).get(l, ())); Fw -= len((neurons or {}).get(l, ()))
-        proj += 8 * N * D * A; attn += 4 * N * keys * A; ffn += 4 * N * D * Fw
-    head = flops(d, N)['head']
-    return dict(proj=proj, attn=attn, ffn=ffn, head=head, total=proj + attn + ffn + head)
+    d = dims(model)
+    ws = [(A - d['d_head'] * len((heads or {}).get(l, ())), Fw - len((neurons or {}).get(l, ())))
+          for l, (A, Fw) in enumerate(widths(model))]
+    return flops(d, seq_len, layer_widths=ws)
 
 # %% ../nbs/06_speed.ipynb #2bb40aa4
 def interleaved(fns: dict, rounds: int = 20, warmup: int = 3, inner: int = 10, sync=None) -> dict:
