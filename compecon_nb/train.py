@@ -22,7 +22,8 @@ from . import runs as R
 __all__ = ['MODELS', 'LM_MODELS', 'REDUCTIONS', 'HIGHER_IS_BETTER', 'PAPER_LAMS', 'TrainConfig', 'make_config', 'repo_root',
            'config_hash', 'run_dir_for', 'task_loss', 'priced', 'total_loss', 'measure', 'flops_per_example',
            'measure_speed', 'resolve_device', 'use_fast', 'seed_everything', 'prepare', 'final_metrics', 'fit',
-           'fast_config', 'fit_fast', 'cost_scale', 'lam_for', 'lam_table', 'grid_rows', 'lr_table', 'table3']
+           'fast_config', 'measure_fast', 'fit_fast', 'finished_metrics', 'fit_grid', 'cost_scale', 'lam_for',
+           'lam_table', 'grid_rows', 'lr_table', 'table3']
 
 # %% ../nbs/04_train.ipynb #f4c2c99c
 MODELS = ('minilm', 'bert-base-uncased', 'gpt2', 'gpt2-comparable', 'gpt2-tiny', 'bert-tiny')
@@ -395,28 +396,82 @@ def fast_config(cfg) -> dict:
     return dict(cfg.as_dict(), limit=cfg.train_subset or None, max_steps=cfg.max_steps or None,
                 out_dir=str(run_dir_for(cfg)), save_checkpoint=True)
 
+def measure_fast(cfg, res: dict, p: dict | None = None) -> dict:
+    "Measure a fast-path run's best checkpoint as `fit` measures its model (`final_metrics`) and rewrite its `metrics.json`."
+    run_dir = Path(res.get('run_dir') or run_dir_for(cfg))
+    if R.latest_checkpoint(run_dir) is None:
+        warnings.warn(f'the fast path left no checkpoint in {run_dir}: returning its own metrics, without FLOPs/sparsity/latency')
+        return res
+    device = resolve_device(cfg.device)
+    p = p or prepare(cfg)
+    model = p['model'].to(device)
+    R.load_checkpoint(run_dir, model)
+    fm = res.get('metrics', {})
+    state = dict(epoch=len(res.get('epochs', [])), step=fm.get('steps'), train_time=fm.get('train_s'),
+                 best_epoch=fm.get('best_epoch'), train_samples=fm.get('samples_per_s', 0) * (fm.get('train_s') or 0))
+    metrics = final_metrics(cfg, model, p, device, history=res.get('epochs', []), state=state, run_dir=run_dir,
+                            loop='compecon_nb.fast', fast=fm)
+    R.finish_run(run_dir, metrics)
+    return metrics
+
 def fit_fast(cfg) -> dict:
     "Train with `compecon_nb.fast.fast_fit`, then measure the checkpoint like `fit` does and rewrite `metrics.json`."
     from compecon_nb import fast
     run_dir = run_dir_for(cfg)
     if R.is_finished(run_dir) and not cfg.overwrite:
         raise R.RunExistsError(f'finished run at {run_dir}; pass overwrite=True to replace it')
-    res = fast.fast_fit(fast_config(cfg))
-    run_dir = Path(res.get('run_dir') or run_dir)
-    if R.latest_checkpoint(run_dir) is None:
-        warnings.warn(f'the fast path left no checkpoint in {run_dir}: returning its own metrics, without FLOPs/sparsity/latency')
-        return res
-    device = resolve_device(cfg.device)
-    p = prepare(cfg)
-    model = p['model'].to(device)
-    R.load_checkpoint(run_dir, model)
-    fm = res.get('metrics', {})
-    state = dict(epoch=len(res.get('epochs', [])), step=fm.get('steps'), train_time=fm.get('train_s'),
-                 train_samples=fm.get('samples_per_s', 0) * (fm.get('train_s') or 0))
-    metrics = final_metrics(cfg, model, p, device, history=res.get('epochs', []), state=state, run_dir=run_dir,
-                            loop='compecon_nb.fast', fast=fm)
-    R.finish_run(run_dir, metrics)
-    return metrics
+    return measure_fast(cfg, fast.fast_fit(fast_config(cfg)))
+
+# %% ../nbs/04_train.ipynb #61c6041b
+def finished_metrics(cfg) -> dict | None:
+    "The measured `metrics.json` of a finished run of `cfg` (None if it is not finished or holds only the fast path's metrics)."
+    rd = run_dir_for(cfg)
+    if not R.is_finished(rd) or not (rd/'metrics.json').is_file(): return None
+    m = json.loads((rd/'metrics.json').read_text())
+    return m if 'score' in m else None
+
+def _fast_groups(idx, cfgs):
+    "Indices grouped as `fast.fast_grid` batches them: equal configs up to λ (and run dir)."
+    g = {}
+    for i in idx: g.setdefault(json.dumps({k: v for k, v in cfgs[i].as_dict().items() if k not in ('lam', 'out_dir', 'overwrite')},
+                                          sort_keys=True, default=str), []).append(i)
+    return list(g.values())
+
+def fit_grid(configs, skip_finished: bool = True, log=print) -> list:
+    """Train and measure every config (dicts or `TrainConfig`s); returns their metrics in order. A run that failed returns
+    dict(error=..., config=...). Runs differing only in λ share one batched fast-path model on CUDA."""
+    cfgs = [make_config(c) for c in configs]
+    out, fast_idx = [None] * len(cfgs), []
+    for i, c in enumerate(cfgs):
+        if skip_finished and not c.overwrite and (m := finished_metrics(c)) is not None: out[i] = m
+        elif use_fast(c): fast_idx.append(i)
+        else: out[i] = _guard(fit, c)
+    if fast_idx:
+        from compecon_nb import fast
+        groups = _fast_groups(fast_idx, cfgs)
+        width = max(map(len, groups))                              # one engine width for every group: one compile
+        prepared = {}
+        for grp in groups:
+            try: res = fast.fast_grid([fast_config(cfgs[i]) for i in grp], runs_per_group=width, skip_finished=False, log=log)
+            except R.NonFiniteLossError as e:
+                if len(grp) == 1: out[grp[0]] = dict(error=f'{type(e).__name__}: {e}', config=cfgs[grp[0]].as_dict()); continue
+                log(f'non-finite loss in a batched group ({e}); retrying its runs one λ at a time')
+                res = []
+                for i in grp:
+                    try: res += fast.fast_grid([fast_config(cfgs[i])], runs_per_group=width, skip_finished=False, log=log)
+                    except R.NonFiniteLossError as e1: res.append(dict(error=f'{type(e1).__name__}: {e1}'))
+            for i, r in zip(grp, res):
+                c = cfgs[i]
+                if 'error' in r: out[i] = dict(r, config=c.as_dict()); continue
+                key = (c.task, c.model, c.max_seq_len, c.train_subset, c.eval_subset, c.data_dir)
+                if key not in prepared: prepared = {key: prepare(c)}          # one task's data and model at a time
+                out[i] = measure_fast(c, r, prepared[key])
+    return out
+
+def _guard(f, c):
+    "f(c), or dict(error=...) for a run that raised (the sweep goes on; the error is reported with the run's config)."
+    try: return f(c)
+    except (R.NonFiniteLossError, R.RunExistsError) as e: return dict(error=f'{type(e).__name__}: {e}', config=c.as_dict())
 
 # %% ../nbs/04_train.ipynb #c5317724
 PAPER_LAMS = (0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
