@@ -23,7 +23,7 @@ __all__ = ['MODELS', 'LM_MODELS', 'REDUCTIONS', 'HIGHER_IS_BETTER', 'PAPER_LAMS'
            'config_hash', 'run_dir_for', 'task_loss', 'priced', 'total_loss', 'measure', 'flops_per_example',
            'measure_speed', 'resolve_device', 'use_fast', 'seed_everything', 'prepare', 'final_metrics', 'fit',
            'fast_config', 'measure_fast', 'fit_fast', 'finished_metrics', 'fit_grid', 'cost_scale', 'lam_for',
-           'lam_table', 'grid_rows', 'lr_table', 'table3']
+           'lam_table', 'grid_rows', 'lr_table', 'table3', 'run_rows', 'mean_over_seeds']
 
 # %% ../nbs/04_train.ipynb #f4c2c99c
 MODELS = ('minilm', 'bert-base-uncased', 'gpt2', 'gpt2-comparable', 'gpt2-tiny', 'bert-tiny')
@@ -537,4 +537,29 @@ def table3(rows: list, flops_task: str = 'stsb'):
                     'SICK acc % (ours, MNLI stand-in)': g('sick', 'score', 100) if g('sick', 'score') is not None else g('mnli', 'score', 100),
                     'MNLI-m acc % (paper)': p.get('mnli_m'), 'CoLA MCC ×100 (ours)': g('cola', 'score', 100),
                     'CoLA MCC (paper)': p.get('cola_mcc'), 'STS-B Pearson (ours)': g('stsb', 'score'), 'STS-B Pearson (paper)': p.get('stsb_pearson')})
+        if any('score_sd' in r for r in rows):                   # mean over seeds: their spread beside each task metric
+            out[-1].update({'SICK acc % sd': g('sick', 'score_sd', 100), 'CoLA MCC ×100 sd': g('cola', 'score_sd', 100),
+                            'STS-B Pearson sd': g('stsb', 'score_sd'), 'seeds': g(ft, 'n_seeds')})
     return pd.DataFrame(out).set_index('λ (paper units)')
+
+def run_rows(t3: dict) -> list:
+    "Flat rows (headline metrics + task, seed, λ_paper, λ) of the measured runs in a table3.json (`benchmarks/table3_gpu.py`)."
+    return [{**r['metrics'], 'task': r['task'], 'seed': r['seed'], 'lam_paper': r['lam_paper'], 'lam': r['lam']}
+            for r in t3.get('runs', []) if 'metrics' in r]
+
+def mean_over_seeds(rows: list) -> list:
+    """One row per (task, λ_paper): every numeric field averaged over seeds, plus `score_sd` (population sd), `n_seeds` and
+    `n_undefined` (seeds whose metric is NaN, e.g. Pearson of constant predictions; the mean is over the others)."""
+    groups = {}
+    for r in rows: groups.setdefault((r['task'], r['lam_paper']), []).append(r)
+    out = []
+    for (t, l), rs in groups.items():
+        m = {k: v for k, v in rs[0].items() if not isinstance(v, (int, float)) or isinstance(v, bool)}
+        for k in {k for r in rs for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}:
+            v = np.array([r[k] for r in rs if isinstance(r.get(k), (int, float))], float)
+            m[k] = float(np.nanmean(v)) if np.isfinite(v).any() else float('nan')
+        s = np.array([r['score'] for r in rs], float)
+        m.update(task=t, lam_paper=l, score_sd=float(np.nanstd(s)) if np.isfinite(s).any() else float('nan'),
+                 n_seeds=len(rs), n_undefined=int((~np.isfinite(s)).sum()))
+        out.append(m)
+    return out
