@@ -18,9 +18,10 @@ from .framework import (dims, ffn_modules, attention_modules, remove_heads, remo
                                    counted_flops, attn_out_proj, ffn_out_proj, weight_oi, widths, PAPER)
 
 # %% auto #0
-__all__ = ['agent_activity', 'select_neurons', 'select_heads', 'masked', 'compact', 'shaped_like', 'theoretical_flops',
-           'interleaved', 'causal', 'sliding_window_mask', 'topk_block_mask', 'masked_topk_attention', 'load_speed',
-           'paper_latency', 'speed_table', 'plot_speed', 'speed_summary']
+__all__ = ['PAPER_METRIC', 'agent_activity', 'select_neurons', 'select_heads', 'masked', 'compact', 'shaped_like',
+           'theoretical_flops', 'interleaved', 'causal', 'sliding_window_mask', 'topk_block_mask',
+           'masked_topk_attention', 'load_speed', 'task_key', 'paper_latency', 'gflops_at', 'speed_table',
+           'speed_overview', 'plot_speed', 'speed_summary', 'real_gain', 'speed_verdict']
 
 # %% ../nbs/06_speed.ipynb #cf157f25
 @torch.no_grad()
@@ -201,89 +202,169 @@ def masked_topk_attention(q, k, v, topk: int):
     return torch.softmax(s.float(), -1).to(v.dtype) @ v
 
 # %% ../nbs/06_speed.ipynb #838c3608
+PAPER_METRIC = {'mnli': ('mnli_m', 1.0, 'MNLI-m accuracy'), 'sick': ('mnli_m', 1.0, 'MNLI-m accuracy'),
+                'stsb': ('stsb_pearson', 100.0, 'STS-B Pearson ×100'), 'cola': ('cola_mcc', 1.0, 'CoLA MCC')}
+
 def load_speed(path) -> dict | None:
-    "The benchmark's JSON (`results/speed.json`), or None when it has not been measured yet."
+    "The benchmark's JSON (`results/speed.json`, `results/speed_stsb.json`, …), or None when it has not been measured yet."
     p = Path(path)
     return json.loads(p.read_text()) if p.is_file() else None
 
-def paper_latency(lam: float) -> dict | None:
-    "Paper Table 3 at `lam` (BERT-base, A100, batch 1): latency, its speedup over λ=0, and MNLI-m points lost."
+def task_key(res: dict) -> str:
+    "The task a benchmark run stands for (`mnli` for its offline stand-in SICK): the key of the paper's numbers."
+    return res['task'].get('requested') or res['task'].get('used') or 'mnli'
+
+def paper_latency(lam: float, task: str = 'mnli') -> dict | None:
+    """Paper Table 3 at `lam` (BERT-base, A100, batch 1): latency and its speedup over λ=0, GFLOPs and their ratio,
+    and the points of `task`'s metric lost (MNLI-m accuracy, STS-B Pearson ×100, CoLA MCC)."""
     t = {r['lam']: r for r in PAPER['table3']}
     if lam not in t: return None
+    key, scale, name = PAPER_METRIC[task]
     r, b = t[lam], t[0.0]
-    return dict(latency_ms=r['latency_ms'], speedup=b['latency_ms'] / r['latency_ms'], drop=b['mnli_m'] - r['mnli_m'], gflops=r['gflops'])
+    return dict(latency_ms=r['latency_ms'], speedup=b['latency_ms'] / r['latency_ms'], gflops=r['gflops'],
+                flop_ratio=b['gflops'] / r['gflops'], drop=scale * (b[key] - r[key]), metric=name)
 
+def gflops_at(res: dict, row: dict, seq_len: int) -> float:
+    "Executed GFLOPs per example of `row`'s model at `seq_len` tokens (its widths; dense and masked rows run dense shapes)."
+    return flops(res['model'], seq_len, layer_widths=row.get('widths'))['total'] / 1e9
+
+# %% ../nbs/06_speed.ipynb #75f305b7
 def speed_table(res: dict):
-    "One row per (λ, model) of the benchmark: metric, drop, kept widths, GFLOPs, latencies, throughputs, speedups, paper."
+    "One row per (λ, model) of a benchmark run: metric, drop, kept widths, GFLOPs, latencies, throughputs, speedups, paper."
     import pandas as pd
-    rows = []
+    rows, tk, seq = [], task_key(res), res['seq']
+    d = next(r for r in res['rows'] if r['model'] == 'dense')
+    dense_tp = gflops_at(res, d, seq['throughput_len'])
     for r in res['rows']:
         la, tp, s = r.get('latency_ms', {}), r.get('throughput', {}), r.get('speedups', {})
-        p = paper_latency(r['lam']) if r['model'] == 'dense' or (r['model'] == 'compacted' and r['lam'] > 0) else None
+        p = paper_latency(r['lam'], tk) if r['model'] == 'dense' or (r['model'] == 'compacted' and r['lam'] > 0) else None
         rows.append({'λ': r['lam'], 'model': r['model'], res['task']['metric']: r['metric'], 'drop (pts)': r['metric_drop'],
                      'FFN kept': r['ffn_kept'], 'attn kept': r['heads_kept'],
                      'GFLOPs theory': r['gflops_theoretical'], 'GFLOPs executed': r['gflops_executed'],
+                     '× fewer FLOPs': d['gflops_executed'] / r['gflops_executed'],
+                     '× fewer FLOPs @tput len': dense_tp / gflops_at(res, r, seq['throughput_len']),
                      'lat eager (ms)': la.get('eager'), 'lat compiled (ms)': la.get('compiled'), 'lat graphs (ms)': la.get('graphs'),
                      'tput eager (/s)': tp.get('eager'), 'tput compiled (/s)': tp.get('compiled'), 'tput graphs (/s)': tp.get('graphs'),
+                     '× lat eager': s.get('latency_eager_vs_dense_eager'), '× lat compiled': s.get('latency_compiled_vs_dense_compiled'),
+                     '× lat graphs': s.get('latency_graphs_vs_dense_graphs'),
                      '× tput eager': s.get('throughput_eager_vs_dense_eager'), '× tput compiled': s.get('throughput_compiled_vs_dense_compiled'),
-                     '× tput graphs': s.get('throughput_graphs_vs_dense_graphs'),
-                     '× lat graphs': s.get('latency_graphs_vs_dense_graphs'), '× vs dense eager': s.get('throughput_compiled_vs_dense_eager'),
-                     'goal met': r.get('goal_met'),
-                     'paper (BERT-base) latency ms': p and p['latency_ms'], 'paper (BERT-base) ×': p and p['speedup']})
+                     '× tput graphs': s.get('throughput_graphs_vs_dense_graphs'), '× vs dense eager': s.get('throughput_compiled_vs_dense_eager'),
+                     'speedup': r.get('speedup'), 'speedup baseline': r.get('speedup_baseline'), 'goal met': r.get('goal_met'),
+                     'paper (BERT-base) latency ms': p and p['latency_ms'], 'paper (BERT-base) ×': p and p['speedup'],
+                     'paper (BERT-base) × fewer FLOPs': p and p['flop_ratio'], 'paper (BERT-base) drop (pts)': p and p['drop']})
     return pd.DataFrame(rows)
 
+def speed_overview(results: list):
+    "Both tasks side by side: the dense and the compacted incentive-trained (λ > 0) rows of each run, ratios only."
+    import pandas as pd
+    cols = ['λ', 'model', 'drop (pts)', 'FFN kept', 'attn kept', 'GFLOPs theory', 'GFLOPs executed', '× fewer FLOPs',
+            '× fewer FLOPs @tput len', '× lat eager', '× lat compiled', '× lat graphs', '× tput eager', '× tput compiled',
+            '× tput graphs', 'speedup', 'goal met', 'paper (BERT-base) ×', 'paper (BERT-base) × fewer FLOPs', 'paper (BERT-base) drop (pts)']
+    out = []
+    for res in results:
+        t = speed_table(res)
+        t = t[(t['model'] == 'dense') | ((t['model'] == 'compacted') & (t['λ'] > 0))][cols]
+        out.append(t.assign(dataset=res['task']['label'], device=res['env'].get('device_name')))
+    return pd.concat(out, ignore_index=True).set_index(['dataset', 'λ', 'model'])
+
 # %% ../nbs/06_speed.ipynb #c9aa05d5
-def plot_speed(res: dict, path=None, cpu: dict | None = None):
-    "Speed vs metric: our measured speedups (each with its baseline) beside the paper's latency claim; FlexAttention by length."
-    import matplotlib.pyplot as plt
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 7.5))
+_STYLES = [('throughput_graphs_vs_dense_graphs', 'throughput, CUDA graphs vs dense graphs', 'P', 'C5'),
+           ('throughput_compiled_vs_dense_compiled', 'throughput, compiled vs dense compiled', 'o', 'C0'),
+           ('throughput_eager_vs_dense_eager', 'throughput, eager vs dense eager', 's', 'C1'),
+           ('latency_graphs_vs_dense_graphs', 'batch-1 latency, CUDA graphs vs dense graphs', '^', 'C2'),
+           ('latency_compiled_vs_dense_compiled', 'batch-1 latency, compiled vs dense compiled', '<', 'C9'),
+           ('latency_eager_vs_dense_eager', 'batch-1 latency, eager vs dense eager', 'v', 'C3')]
+
+def _speed_panel(ax, res, cpu=None):
+    "One task: measured speedups of the compacted models vs metric lost, their FLOP ratio, and the paper's Table 3."
     comp = [r for r in res['rows'] if r['model'] == 'compacted' and r['lam'] > 0]
-    styles = [('throughput_graphs_vs_dense_graphs', 'throughput, CUDA graphs vs dense graphs', 'P', 'C5'),
-              ('throughput_compiled_vs_dense_compiled', 'throughput, compiled vs dense compiled', 'o', 'C0'),
-              ('throughput_eager_vs_dense_eager', 'throughput, eager vs dense eager', 's', 'C1'),
-              ('latency_graphs_vs_dense_graphs', 'batch-1 latency, CUDA graphs vs dense graphs', '^', 'C2'),
-              ('latency_eager_vs_dense_eager', 'batch-1 latency, eager vs dense eager', 'v', 'C3')]
-    for key, lab, mk, c in styles:
-        pts = [(r['metric_drop'], r['speedups'][key]) for r in comp if key in r.get('speedups', {})]
-        if pts: ax.plot([p[0] for p in pts], [p[1] for p in pts], mk, color=c, label=f'ours (compacted, measured): {lab}', ms=7, alpha=.85)
     dense = next(r for r in res['rows'] if r['model'] == 'dense')
     fr = [(r['metric_drop'], dense['gflops_executed'] / r['gflops_executed'], r['lam']) for r in comp]
-    ax.plot([p[0] for p in fr], [p[1] for p in fr], 'D', mfc='none', color='C4', ms=8, label='ours: executed-FLOP ratio (what FLOPs alone predict)')
-    for x, y, lam in fr: ax.annotate(f'λ={lam:g}', (x, y), fontsize=7, xytext=(4, 4), textcoords='offset points')
+    def ours(a, labels=True):
+        for key, lab, mk, c in _STYLES:
+            pts = [(r['metric_drop'], r['speedups'][key]) for r in comp if key in r.get('speedups', {})]
+            if pts: a.plot([p[0] for p in pts], [p[1] for p in pts], mk, color=c, ms=7, alpha=.85,
+                           label=f'ours (compacted, measured): {lab}' if labels else None)
+        a.plot([p[0] for p in fr], [p[1] for p in fr], 'D', mfc='none', color='C4', ms=9,
+               label='ours: executed-FLOP ratio (what FLOPs alone predict)' if labels else None)
+        for x, y, lam in fr: a.annotate(f'λ={lam:g}', (x, y), fontsize=7 if labels else 6, xytext=(5, 3), textcoords='offset points')
+    ours(ax)
     if cpu:
         drop = {r['lam']: r['metric_drop'] for r in comp}
         cp = [(drop[r['lam']], r['speedup']) for r in cpu['rows'] if r['lam'] in drop]
         ax.plot([p[0] for p in cp], [p[1] for p in cp], 'x', color='C8', ms=9, mew=2,
-                label=f"same compacted shapes on {cpu['env']['device_name']} ({cpu['threads']} threads, fp32): throughput (compute-bound check)")
-    pp = [(paper_latency(r['lam']), r['lam']) for r in PAPER['table3'] if r['lam'] > 0]
-    ax.plot([p['drop'] for p, _ in pp], [p['speedup'] for p, _ in pp], 'k*--', ms=10,
-            label='paper (BERT-base, A100): batch-1 latency, MNLI-m drop')
-    for p, lam in pp: ax.annotate(f'paper λ={lam:g}', (p['drop'], p['speedup']), fontsize=7, xytext=(3, -9), textcoords='offset points')
-    ax.fill_between([min(0, ax.get_xlim()[0]), 1.0], 2.0, max(3.5, ax.get_ylim()[1]), color='g', alpha=.08, label='goal: ≥ 2× at ≤ 1 point')
+                label=f"same compacted shapes on {cpu['env']['device_name']} ({cpu['threads']} threads, fp32): throughput")
+    tk = task_key(res)
+    pp = [(paper_latency(r['lam'], tk), r['lam']) for r in PAPER['table3'] if r['lam'] > 0]
+    name = PAPER_METRIC[tk][2]
+    ax.plot([p['drop'] for p, _ in pp], [p['speedup'] for p, _ in pp], 'k*--', ms=11,
+            label=f'paper (BERT-base, A100): batch-1 latency ratio vs {name} lost')
+    ax.plot([p['drop'] for p, _ in pp], [p['flop_ratio'] for p, _ in pp], '*:', mfc='none', color='k', ms=11, lw=.8,
+            label='paper (BERT-base): theoretical FLOP ratio')
+    for p, lam in pp:
+        txt = f'paper λ={lam:g}' + (f": {p['speedup']:.1f}× latency, {100 * (1 - 1 / p['flop_ratio']):.0f} % fewer FLOPs" if lam == 1e-4 else '')
+        ax.annotate(txt, (p['drop'], p['speedup']), fontsize=7, xytext=(4, -11), textcoords='offset points')
     ax.axhline(1, color='grey', lw=.8)
-    ax.set_xlabel(f"metric lost vs dense λ=0 (points of {res['task']['metric']}; paper: MNLI-m accuracy points)")
+    x0, x1 = ax.get_xlim()
+    ax.fill_between([min(0, x0), 1.0], 2.0, 4.0, color='g', alpha=.08, label='goal: ≥ 2× at ≤ 1 point')
+    ax.set_xlim(min(-0.5, x0), max(x1, 1.5))
+    xs = [p[0] for p in fr]
+    x0, x1 = ax.get_xlim()
+    if xs and max(xs) - min(xs) < 0.15 * (x1 - x0):                      # our points crowd: zoom in on them
+        ins = ax.inset_axes([0.6, 0.04, 0.38, 0.22])
+        ours(ins, labels=False); ins.axhline(1, color='grey', lw=.8); ins.margins(y=0.25)
+        pad = max(0.1, 0.15 * (max(xs) - min(xs)))
+        ins.set_xlim(min(xs) - pad, max(xs) + 3 * pad); ins.tick_params(labelsize=6)
+        ins.set_title('ours, zoomed (same axes units)', fontsize=7)
+    ax.set_xlabel(f"metric lost vs dense λ=0 (points of {res['task']['metric']}" + (' ×100' if res['task']['metric'] == 'pearson' else '') +
+                  f"; paper: {name})")
     ax.set_ylabel('speedup over the dense model (×)')
-    ax.set_title(f"{res['task']['label']}: speed vs metric", fontsize=10)
-    ax.legend(fontsize=7.5, loc='upper center', bbox_to_anchor=(0.5, -0.12), ncol=1)
-    fx = [r for r in res.get('flex', {}).get('rows', []) if 'sdpa' not in r['variant']]
-    for j, v in enumerate(sorted({(r['level'], r['variant']) for r in fx})):
-        rr = sorted([r for r in fx if (r['level'], r['variant']) == v], key=lambda r: r['seq_len'])
-        ax2.plot([r['seq_len'] for r in rr], [r['speedup'] for r in rr], 'o-' if v[0] == 'attention kernel' else 's--',
-                 color=f'C{j}', label=f'{v[0]}: {v[1]}')
-    ax2.axhline(1, color='grey', lw=.8)
-    ax2.set_xscale('log', base=2); ax2.set_yscale('log', base=2)
-    ax2.set_xlabel('sequence length (tokens)'); ax2.set_ylabel('speedup over dense causal SDPA (×)')
-    ax2.set_title('top-k attention at long sequences: block-sparse FlexAttention vs SDPA\n(GPT-2-style 6×384, random init, bf16, batch 1)', fontsize=9)
-    if fx: ax2.legend(fontsize=7.5, loc='upper center', bbox_to_anchor=(0.5, -0.12), ncol=1)
-    e = res['env']
-    fig.suptitle(f"{res['model']['name']} on {e.get('device_name')} (torch {e.get('torch')}), bf16; "
-                 f"latency: batch 1, {res['seq']['latency_len']} tokens; throughput: batch {res['seq']['throughput_batch']} × "
-                 f"{res['seq']['throughput_len']} tokens", fontsize=9)
+    s = res['seq']
+    ax.set_title(f"{res['task']['label']}: speed vs metric\nlatency: batch 1 × {s['latency_len']} tokens; "
+                 f"throughput: batch {s['throughput_batch']} × {s['throughput_len']} tokens", fontsize=9)
+    ax.legend(fontsize=7, loc='upper center', bbox_to_anchor=(0.5, -0.1), ncol=1)
+
+def _flex_panel(ax, results):
+    "Block-sparse FlexAttention vs SDPA by sequence length, one line style per benchmark run (the runs replicate each other)."
+    variants = sorted({(r['level'], r['variant']) for res in results for r in res.get('flex', {}).get('rows', []) if 'sdpa' not in r['variant']})
+    for i, res in enumerate(results):
+        fx = [r for r in res.get('flex', {}).get('rows', []) if 'sdpa' not in r['variant']]
+        for j, v in enumerate(variants):
+            rr = sorted([r for r in fx if (r['level'], r['variant']) == v], key=lambda r: r['seq_len'])
+            if rr: ax.plot([r['seq_len'] for r in rr], [r['speedup'] for r in rr], ('o' if v[0] == 'attention kernel' else 's') + '-:'[i % 2],
+                           color=f'C{j}', label=f"{v[0]}: {v[1]} [{(res['task'].get('used') or task_key(res)).upper()} run]", alpha=.85)
+    ax.axhline(1, color='grey', lw=.8)
+    ax.set_xscale('log', base=2); ax.set_yscale('log', base=2)
+    ax.set_xlabel('sequence length (tokens)'); ax.set_ylabel('speedup over dense causal SDPA (×)')
+    ax.set_title('top-k attention at long sequences: block-sparse FlexAttention vs SDPA\n(GPT-2-style 6×384, random init, bf16, batch 1)', fontsize=9)
+    if variants: ax.legend(fontsize=6.5, loc='upper center', bbox_to_anchor=(0.5, -0.1), ncol=1)
+
+def plot_speed(results, path=None, cpu=None):
+    """Speed vs metric, one panel per benchmark run (task), our measured speedups (each with its baseline) beside the paper's
+    Table 3 latency and FLOP ratios; last panel FlexAttention by length. `cpu`: CPU shape timings, one per run (or None)."""
+    import matplotlib.pyplot as plt
+    results = [results] if isinstance(results, dict) else list(results)
+    cpus = list(cpu) if isinstance(cpu, (list, tuple)) else [cpu] + [None] * (len(results) - 1)
+    fig, axes = plt.subplots(1, len(results) + 1, figsize=(6.3 * (len(results) + 1), 8.5))
+    for ax, res, c in zip(axes, results, cpus): _speed_panel(ax, res, c)
+    hi = max(ax.get_ylim()[1] for ax in axes[:-1])
+    for ax in axes[:-1]: ax.set_ylim(0.5, max(hi, 3.8))
+    _flex_panel(axes[-1], results)
+    devs = sorted({f"{r['env'].get('device_name')} (torch {r['env'].get('torch')})" for r in results})
+    fig.suptitle(f"{results[0]['model']['name']} on {', '.join(devs)}, bf16, measured; paper: BERT-base on an A100 (its Table 3)", fontsize=10)
     fig.tight_layout()
-    if path: Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=130, bbox_inches='tight')
+    if path: Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=120, bbox_inches='tight')
     return fig
 
 # %% ../nbs/06_speed.ipynb #3bd02161
+def _rng(v, fmt='.2f', unit=''):
+    "min–max of the numbers in `v` (None ignored) as text; ' to ' when the range starts below zero."
+    v = [x for x in v if x is not None]
+    if not v: return 'n/a'
+    lo, hi = min(v), max(v)
+    if format(lo, fmt) == format(hi, fmt): return f"{lo:{fmt}}{unit}"
+    return f"{lo:{fmt}}{' to ' if lo < 0 else '–'}{hi:{fmt}}{unit}"
+
 def speed_summary(res: dict) -> list:
     "The findings of a benchmark run as sentences, every number read from `res` (the notebook's prose quotes these)."
     rows, met, seq = res['rows'], res['task']['metric'], res['seq']
@@ -295,9 +376,10 @@ def speed_summary(res: dict) -> list:
     for r in comp:
         s = r.get('speedups', {})
         out.append(f"λ={r['lam']:g}: FFN kept {100 * r['ffn_kept']:.0f} %, attention kept {100 * r['heads_kept']:.0f} %, executed GFLOPs "
-                   f"{r['gflops_executed']:.3f} ({d['gflops_executed'] / r['gflops_executed']:.2f}× fewer), {met} lost {r['metric_drop']:+.1f} points; "
+                   f"{r['gflops_executed']:.3f} ({d['gflops_executed'] / r['gflops_executed']:.2f}× fewer), {met} lost {r['metric_drop']:+.2f} points; "
                    f"measured × throughput eager {f(s.get('throughput_eager_vs_dense_eager'))}, compiled {f(s.get('throughput_compiled_vs_dense_compiled'))}, "
-                   f"× batch-1 latency eager {f(s.get('latency_eager_vs_dense_eager'))}, CUDA graphs {f(s.get('latency_graphs_vs_dense_graphs'))}.")
+                   f"CUDA graphs {f(s.get('throughput_graphs_vs_dense_graphs'))}; × batch-1 latency eager {f(s.get('latency_eager_vs_dense_eager'))}, "
+                   f"compiled {f(s.get('latency_compiled_vs_dense_compiled'))}, CUDA graphs {f(s.get('latency_graphs_vs_dense_graphs'))}.")
     mk = [r for r in rows if r['model'] == 'masked']
     if mk:
         same = all(abs(r['gflops_executed'] - d['gflops_executed']) < 1e-9 for r in mk)
@@ -306,15 +388,27 @@ def speed_summary(res: dict) -> list:
                    f"theoretical count falls to {min(r['gflops_theoretical'] for r in mk):.3f}" +
                    (f"; timed eager, the masked model runs at {tm[0]:.2f}× the dense throughput (the masking itself costs)." if tm else '.'))
     lat, tp = d.get('latency_ms', {}), d.get('throughput', {})
-    le, te = lat.get('eager'), tp.get('eager')
+    le, te, B = lat.get('eager'), tp.get('eager'), seq['throughput_batch']
     if le and te:
-        out.append(f"Host-bound: one eager batch of 1 × {seq['latency_len']} tokens takes {le:.2f} ms and one of {seq['throughput_batch']} × "
-                   f"{seq['throughput_len']} tokens {1e3 * seq['throughput_batch'] / te:.2f} ms — {seq['throughput_batch'] * seq['throughput_len'] / seq['latency_len']:.0f}× the "
-                   f"tokens in {1e3 * seq['throughput_batch'] / te / le:.2f}× the time, so kernel launches and Python, not arithmetic, set the pace.")
-    tc, lg = tp.get('compiled'), lat.get('graphs')
+        g1, gB = gflops_at(res, d, seq['latency_len']), gflops_at(res, d, seq['throughput_len'])
+        out.append(f"Host-bound: one eager batch of 1 × {seq['latency_len']} tokens takes {le:.2f} ms and one of {B} × "
+                   f"{seq['throughput_len']} tokens {1e3 * B / te:.2f} ms — {B * seq['throughput_len'] / seq['latency_len']:.0f}× the "
+                   f"tokens in {1e3 * B / te / le:.2f}× the time, so at batch 1 kernel launches and Python, not arithmetic, set the pace: "
+                   f"the dense model computes at {g1 / le:.2f} TFLOP/s at batch 1 and {gB * te / 1e3:.0f} TFLOP/s at batch {B} (eager"
+                   + (f"; {gB * tp['compiled'] / 1e3:.0f} compiled" if tp.get('compiled') else '') + ").")
+    tc, lg, lc = tp.get('compiled'), lat.get('graphs'), lat.get('compiled')
     if tc and lg:
         out.append(f"Runtime, not sparsity: the *dense* model gains {tc / te:.2f}× throughput from torch.compile and {le / lg:.1f}× batch-1 latency "
-                   f"from CUDA graphs ({le:.2f} → {lg:.3f} ms).")
+                   f"from CUDA graphs ({le:.2f} → {lg:.3f} ms)" +
+                   (f"; torch.compile without CUDA graphs is {'slower' if lc > le else 'faster'} at batch 1 ({le:.2f} → {lc:.2f} ms)." if lc else '.'))
+    if comp:
+        fast = [r['speedup'] for r in comp if r.get('speedup')]
+        fb = [gflops_at(res, d, seq['throughput_len']) / gflops_at(res, r, seq['throughput_len']) for r in comp if r.get('speedup')]
+        out.append(f"What compaction buys in time: at batch 1 the compacted models' eager latency is "
+                   f"{_rng([r.get('speedups', {}).get('latency_eager_vs_dense_eager') for r in comp])}× the dense one's, although they execute "
+                   f"{_rng([d['gflops_executed'] / r['gflops_executed'] for r in comp])}× fewer FLOPs; at batch {B} their throughput is "
+                   f"{_rng(fast)}× ({comp[0].get('speedup_baseline', 'fastest common runtime')}) for {_rng(fb)}× fewer FLOPs at "
+                   f"{seq['throughput_len']} tokens.")
     ok = [r for r in comp if r.get('speedup') and r['metric_drop'] <= 1.0]
     best = max(ok, key=lambda r: r['speedup']) if ok else None
     out.append("Goal (≥ 2.0× throughput at ≤ 1 point): " + ("MET" if any(r.get('goal_met') for r in comp) else "not met") +
@@ -325,4 +419,55 @@ def speed_summary(res: dict) -> list:
         mod = {r['variant']: r['speedup'] for r in fr if r['level'] == 'model body'}
         out.append(f"FlexAttention, {N} tokens: " + ', '.join(f"{k} {v:.2f}×" for k, v in ker.items() if 'sdpa' not in k) +
                    ' (kernel, vs SDPA); whole model: ' + ', '.join(f"{k} {v:.2f}×" for k, v in mod.items() if 'sdpa' not in k) + '.')
+    return out
+
+# %% ../nbs/06_speed.ipynb #ff7f1109
+def real_gain(ratios: list, margin: float = 0.05) -> str:
+    "Classify measured speed ratios (compacted / dense, same runtime): 'gain', 'loss', 'none' (within ±`margin`) or 'mixed'."
+    v = [x for x in ratios if x is not None]
+    if not v: return 'not measured'
+    if all(x >= 1 + margin for x in v): return 'gain'
+    if all(x <= 1 - margin for x in v): return 'loss'
+    if all(abs(x - 1) < margin for x in v): return 'none'
+    return 'mixed'
+
+def speed_verdict(res: dict, margin: float = 0.05) -> list:
+    "Which speedups of one benchmark run are real, as Markdown bullets with every number read from `res`."
+    seq, d = res['seq'], next(r for r in res['rows'] if r['model'] == 'dense')
+    comp = [r for r in res['rows'] if r['model'] == 'compacted' and r['lam'] > 0]
+    if not comp: return [f"{res['task']['label']}: no compacted incentive-trained model was measured."]
+    sp = lambda k: [r.get('speedups', {}).get(k) for r in comp]
+    fl = [d['gflops_executed'] / r['gflops_executed'] for r in comp]
+    fB = [gflops_at(res, d, seq['throughput_len']) / gflops_at(res, r, seq['throughput_len']) for r in comp]
+    la = lambda k: [r.get('latency_ms', {}).get(k) for r in comp]
+    dl = d.get('latency_ms', {})
+    word = dict(gain='**real gain**', loss='**real loss**', none='**no gain** (within ±{:.0f} %)'.format(100 * margin), mixed='**mixed**',
+                **{'not measured': 'not measured'})
+    lams = ', '.join(format(r['lam'], 'g') for r in comp)
+    out = [f"FLOPs — **real**: the compacted models (λ = {lams}) keep {_rng([100 * r['ffn_kept'] for r in comp], '.0f', ' %')} "
+           f"of the FFN and {_rng([100 * r['heads_kept'] for r in comp], '.0f', ' %')} of the attention width and execute "
+           f"{_rng([r['gflops_executed'] for r in comp], '.3f')} GFLOPs per example at {seq['latency_len']} tokens against the dense "
+           f"{d['gflops_executed']:.3f} ({_rng(fl)}× fewer, {'equal to' if all(abs(r['gflops_executed'] - r['gflops_theoretical']) < 1e-6 for r in comp) else 'NOT equal to'} "
+           f"the theoretical count); {res['task']['metric']}{' ×100' if res['task']['metric'] == 'pearson' else ''} lost: "
+           f"{_rng([r['metric_drop'] for r in comp], '+.2f')} points."]
+    for k, name in [('eager', 'eager'), ('compiled', 'torch.compile'), ('graphs', 'CUDA graphs')]:
+        r_ = sp(f'latency_{k}_vs_dense_{k}')
+        if any(x is not None for x in r_):
+            out.append(f"Batch-1 latency, {name}: {word[real_gain(r_, margin)]} — dense {dl.get(k, float('nan')):.2f} ms, compacted "
+                       f"{_rng(la(k))} ms ({_rng(r_)}×).")
+    for k, name in [('eager', 'eager'), ('compiled', 'torch.compile'), ('graphs', 'CUDA graphs')]:
+        r_ = sp(f'throughput_{k}_vs_dense_{k}')
+        if any(x is not None for x in r_):
+            real = [(1 - 1 / s) / (1 - 1 / f) for s, f in zip(r_, fB) if s is not None and f > 1]
+            out.append(f"Throughput at batch {seq['throughput_batch']} × {seq['throughput_len']} tokens, {name}: {word[real_gain(r_, margin)]} — "
+                       f"{_rng(r_)}× for {_rng(fB)}× fewer FLOPs" +
+                       (f" (time saved / FLOPs saved: {_rng([100 * x for x in real], '.0f', ' %')})." if real else '.'))
+    ok = [r for r in comp if r['metric_drop'] <= 1.0]
+    best = max(ok, key=lambda r: r.get('speedup') or 0) if ok else None
+    bound = max((d['gflops_executed'] / r['gflops_executed'] for r in ok), default=None)
+    met = any(r.get('goal_met') for r in comp)
+    out.append(f"Goal ≥ 2× at ≤ 1 point: **{'met' if met else 'NOT met'}**" +
+               (f" — best within 1 point λ = {best['lam']:g} at {best['speedup']:.2f}× ({best.get('speedup_baseline')}); "
+                f"the most any model within 1 point saves is {bound:.2f}× of the executed FLOPs, so even time proportional to FLOPs "
+                f"{'could' if bound >= 2 else 'could not'} reach 2×." if best and best.get('speedup') else '; no compacted model within 1 point.'))
     return out
