@@ -99,7 +99,7 @@ for t, lp, lr, kind in plan:
                    metrics={k: v for k, v in m.items() if k not in ('history', 'config', 'dims', 'env')},
                    epochs=m.get('history'))
         if kind == 'grid' and (t, lp) in keep_steps:
-            row['steps'] = T._read_jsonl(Path(m['run_dir'])/'steps.jsonl')
+            row['steps'] = R.read_jsonl(Path(m['run_dir'])/'steps.jsonl')
         print(f"{kind} {t} λ_paper={lp:g} λ_mean={lam:.4g} lr={lr:g}: {m['metric']} {m['score']:.4f} (val {m['val_score']:.4f}), "
               f"C_mean {m['c_comp_mean']:.4f}, FFN≤0 {m['ffn_sparsity_le0']:.3f}, |GELU|<.01 {m['ffn_gelu_small']:.3f}, "
               f"eff keys {m['eff_keys']:.2f}, {m['train_samples_per_s']:.0f} samples/s, {time.time() - t0:.1f}s", flush=True)

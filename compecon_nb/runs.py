@@ -12,11 +12,11 @@ from importlib import metadata
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['IGNORE_KEYS', 'atomic_write_json', 'CorruptFileError', 'read_json', 'git_info', 'env_info', 'RunExistsError',
-           'ConfigMismatchError', 'config_diff', 'is_finished', 'start_run', 'finish_run', 'load_runs', 'check_number',
-           'check_int_range', 'check_choice', 'check_k', 'check_budget', 'CorruptCheckpointError', 'rng_state',
-           'set_rng_state', 'save_checkpoint', 'list_checkpoints', 'latest_checkpoint', 'load_checkpoint',
-           'NonFiniteLossError', 'check_finite', 'oom_hint', 'oom_guard']
+__all__ = ['IGNORE_KEYS', 'atomic_write_json', 'atomic_write_jsonl', 'read_jsonl', 'CorruptFileError', 'read_json', 'git_info',
+           'env_info', 'RunExistsError', 'ConfigMismatchError', 'config_diff', 'is_finished', 'start_run', 'finish_run',
+           'load_runs', 'check_number', 'check_int_range', 'check_choice', 'check_k', 'check_budget',
+           'CorruptCheckpointError', 'rng_state', 'set_rng_state', 'save_checkpoint', 'list_checkpoints',
+           'latest_checkpoint', 'load_checkpoint', 'NonFiniteLossError', 'check_finite', 'oom_hint', 'oom_guard']
 
 # %% ../nbs/02_runs.ipynb #30b53eb0
 def _json_default(o):
@@ -54,6 +54,15 @@ def _atomic_write(path, write, mode='w'):
 def atomic_write_json(path, obj, indent=2):
     "Write `obj` as JSON to `path` atomically (temp file in the same dir + fsync + `os.replace`)."
     return _atomic_write(path, lambda f: json.dump(obj, f, indent=indent, default=_json_default))
+
+def atomic_write_jsonl(path, rows):
+    "Write `rows` as JSON Lines (one object per line) to `path` atomically, like `atomic_write_json`."
+    return _atomic_write(path, lambda f: f.write(''.join(json.dumps(r, default=_json_default) + '\n' for r in rows)))
+
+def read_jsonl(path) -> list:
+    "The objects of a JSON Lines file ([] when it does not exist; blank lines skipped)."
+    p = Path(path)
+    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.is_file() else []
 
 # %% ../nbs/02_runs.ipynb #ef206d30
 class CorruptFileError(ValueError):

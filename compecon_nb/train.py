@@ -281,11 +281,6 @@ def prepare(cfg) -> dict:
     return dict(model=model, tokenizer=tok, train=enc['train'], evals={s: enc[s] for s in evals}, source=source,
                 kind=info['kind'], metric=info['metric'])
 
-def _write_jsonl(path, rows): R._atomic_write(path, lambda f: f.write(''.join(json.dumps(r, default=R._json_default) + '\n' for r in rows)))
-
-def _read_jsonl(path):
-    p = Path(path)
-    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.is_file() else []
 
 # %% ../nbs/04_train.ipynb #5fe99613
 def final_metrics(cfg, model, p, device, history=(), state=None, run_dir=None, **extra) -> dict:
@@ -343,8 +338,8 @@ def fit(cfg: TrainConfig | dict | None = None, **kw) -> dict:
     history, steps_log = [], []
     if (ck := R.latest_checkpoint(run_dir)) is not None:        # resume an unfinished run
         state.update(R.load_checkpoint(ck, model, opt, sched, restore_rng=True)['extra'])
-        history = [h for h in _read_jsonl(run_dir/'epochs.jsonl') if h['epoch'] < state['epoch']]
-        steps_log = [s for s in _read_jsonl(run_dir/'steps.jsonl') if s['step'] <= state['step']]
+        history = [h for h in R.read_jsonl(run_dir/'epochs.jsonl') if h['epoch'] < state['epoch']]
+        steps_log = [s for s in R.read_jsonl(run_dir/'steps.jsonl') if s['step'] <= state['step']]
         print(f"resuming {run_dir} after epoch {state['epoch']} (step {state['step']})")
     log_every = max(1, steps_per_epoch // 20)
     stop = state['step'] >= total or (cfg.patience and state['bad'] >= cfg.patience)
@@ -379,7 +374,7 @@ def fit(cfg: TrainConfig | dict | None = None, **kw) -> dict:
         history.append(dict(epoch=epoch, step=state['step'], train_loss=sums['loss'] / max(nb, 1),
                             train_task=sums['task'] / max(nb, 1), train_cost=sums['cost'] / max(nb, 1),
                             epoch_time_s=time.perf_counter() - t0, split=sel, **{f'val_{k}': v for k, v in ev.items()}))
-        _write_jsonl(run_dir/'epochs.jsonl', history); _write_jsonl(run_dir/'steps.jsonl', steps_log)
+        R.atomic_write_jsonl(run_dir/'epochs.jsonl', history); R.atomic_write_jsonl(run_dir/'steps.jsonl', steps_log)
         done = state['step'] >= total or state['epoch'] >= cfg.epochs or (cfg.patience and state['bad'] >= cfg.patience)
         if not done: R.save_checkpoint(run_dir, model, opt, step=state['step'], scheduler=sched, extra=dict(state))
         print(f"epoch {epoch}: train loss {history[-1]['train_loss']:.4f} (task {history[-1]['train_task']:.4f}, "
