@@ -17,9 +17,9 @@ from .framework import (dims, flops, counted_flops, remove_heads, remove_neurons
                                    attn_out_proj, ffn_out_proj, widths)
 
 # %% auto #0
-__all__ = ['LEVELS', 'FAMILIES', 'DATASETS', 'METRIC_OF', 'layer_blocks', 'kept_agents', 'Gates', 'agent_gates', 'importance',
-           'prune_plan', 'prune', 'pruned_flops', 'mean_flops', 'predict', 'evaluate', 'recover', 'finetune',
-           'pareto_front', 'best_at_budget', 'frontier_gap', 'point_name', 'sweep', 'main', 'baseline',
+__all__ = ['LEVELS', 'FAMILIES', 'DATASETS', 'METRIC_OF', 'LAM_FILES', 'layer_blocks', 'kept_agents', 'Gates', 'agent_gates',
+           'importance', 'prune_plan', 'prune', 'pruned_flops', 'mean_flops', 'predict', 'evaluate', 'recover',
+           'finetune', 'pareto_front', 'best_at_budget', 'frontier_gap', 'point_name', 'sweep', 'main', 'baseline',
            'attention_maps', 'lam_rows', 'prune_rows', 'mean_std', 'pm', 'family_points', 'dominance']
 
 # %% ../nbs/05_ablations.ipynb #10eef27f
@@ -203,10 +203,11 @@ def finetune(model, loader, epochs: float = 3, lr: float = 2e-5, seed: int = 0):
 # %% ../nbs/05_ablations.ipynb #dac412c9
 def pareto_front(points) -> list:
     """Indices of the Pareto-optimal points among `points` = [(cost, value), ...]: no other point has cost <= and
-    value >= with one of them strict. Sorted by cost. (Fewer FLOPs and a higher metric are better.)"""
+    value >= with one of them strict; points with a NaN are left out. Sorted by cost. (Fewer FLOPs and a higher metric are better.)"""
     pts = [(float(c), float(v)) for c, v in points]
-    front = [i for i, (c, v) in enumerate(pts)
-             if not any((c2 <= c and v2 >= v) and (c2 < c or v2 > v) for c2, v2 in pts)]
+    ok = [i for i, (c, v) in enumerate(pts) if not (math.isnan(c) or math.isnan(v))]   # an undefined metric is on no frontier
+    front = [i for i in ok if not any((pts[j][0] <= pts[i][0] and pts[j][1] >= pts[i][1]) and (pts[j][0] < pts[i][0] or pts[j][1] > pts[i][1])
+                                      for j in ok)]
     return sorted(front, key=lambda i: (pts[i][0], -pts[i][1]))
 
 def best_at_budget(points, budget: float) -> float:
@@ -234,6 +235,16 @@ def sweep(tasks, lams, seeds=(0,), penalties=('both',), nb='nbs/04_train.ipynb',
     from compecon_nb.runs import is_finished, read_json, atomic_write_json
     nb, runs_dir = Path(nb).resolve(), Path(runs_dir).resolve()
     log_dir = Path(log_dir).resolve() if log_dir else runs_dir / '_sweep_logs'
+    import compecon_nb                                   # the child kernels import the same compecon_nb as this process
+    root, pp = str(Path(compecon_nb.__file__).resolve().parents[1]), os.environ.get('PYTHONPATH')
+    if root not in (pp or '').split(os.pathsep): os.environ['PYTHONPATH'] = root + (os.pathsep + pp if pp else '')
+    try: return _sweep(tasks, lams, seeds, penalties, nb, runs_dir, model, params, run_param, log_dir, kernel_name, dry_run)
+    finally:
+        if pp is None: os.environ.pop('PYTHONPATH', None)
+        else: os.environ['PYTHONPATH'] = pp
+
+def _sweep(tasks, lams, seeds, penalties, nb, runs_dir, model, params, run_param, log_dir, kernel_name, dry_run):
+    from compecon_nb.runs import is_finished, read_json, atomic_write_json
     rows = []
     for task in tasks:
         for lam in lams:
@@ -388,63 +399,73 @@ def attention_maps(model, tokenizer, a: str, b: str | None = None) -> dict:
 DATASETS = {'sick': 'SICK test (offline stand-in for MNLI)', 'mnli': 'MNLI-m', 'stsb': 'STS-B validation',
             'cola': 'CoLA validation'}
 METRIC_OF = {'sick': 'accuracy', 'mnli': 'accuracy', 'stsb': 'pearson', 'cola': 'mcc'}
+LAM_FILES = ('table3.json', 'train_grid.json', 'pruning.json', 'pruning_lam_1ep.json')   # λ runs, earlier files win
 
 def _read(path):
     from compecon_nb.runs import read_json
     return read_json(path) if Path(path).is_file() else None
 
+def _isnan(x) -> bool: return x is None or (isinstance(x, float) and math.isnan(x))
+
 def lam_rows(results_dir, runs_dir=None) -> list:
-    """The λ family from `results_dir`: train_grid.json's grid runs and pruning.json's own λ runs (and, with `runs_dir`,
-    the finished run directories below it, e.g. a `sweep`'s), one flat row per run:
-    task, lam_paper, penalty, seed, value (task metric), gflops_exec (dense kernels), gflops_theory (FFN units with
-    pre-activation <= 0 skipped), sparsity (that fraction), latency_ms, source."""
+    """The λ family from `results_dir`: table3.json's λ grid, train_grid.json's grid runs, the λ runs of pruning*.json (and,
+    with `runs_dir`, the finished run directories below it, e.g. a `sweep`'s), one flat row per run: task, lam_paper, penalty,
+    seed, epochs, value (task metric; NaN where undefined, e.g. the Pearson of a constant output), gflops_exec (dense kernels),
+    gflops_theory (FFN units with pre-activation <= 0 skipped), gflops_theory_keys (and attention over effective keys only),
+    sparsity (that FFN fraction), latency_ms, source. One row per (task, λ, penalty, seed, epochs): the earlier file wins."""
     rows = []
-    def add(r, m, src):
-        if not m or m.get('score') is None: return
+    def add(r, m, src, epochs):
+        if not m or m.get('score', None) is None: return
         rows.append(dict(task=r.get('task', m.get('task')), lam_paper=float(r.get('lam_paper', m.get('lam_paper_equiv', m.get('lam', 0))) or 0),
-                         lam=m.get('lam'), penalty=m.get('penalty', r.get('penalty', 'both')), seed=int(m.get('seed', r.get('seed', 0)) or 0),
-                         metric=m.get('metric'), value=m['score'], gflops_exec=m.get('gflops_dense'),
-                         gflops_theory=m.get('gflops_ffn_sparse'), sparsity=m.get('ffn_sparsity_le0'),
+                         lam=m.get('lam'), penalty=m.get('penalty', r.get('penalty', 'both')), seed=int(r.get('seed', m.get('seed', 0)) or 0),
+                         epochs=epochs if epochs is not None else m.get('epochs_run'), metric=m.get('metric'), value=float(m['score']),
+                         gflops_exec=m.get('gflops_dense'), gflops_theory=m.get('gflops_ffn_sparse'),
+                         gflops_theory_keys=m.get('gflops_ffn_sparse_effkeys'), sparsity=m.get('ffn_sparsity_le0'),
                          latency_ms=m.get('latency_ms_b1'), mean_seq_len=m.get('mean_seq_len'), source=src))
-    g = _read(Path(results_dir) / 'train_grid.json')
-    for r in (g or {}).get('runs', []):
-        if r.get('kind', 'grid') == 'grid': add(r, r.get('metrics'), 'train_grid.json')
-    p = _read(Path(results_dir) / 'pruning.json')
-    for r in (p or {}).get('lam_runs', []): add(r, r.get('metrics'), 'pruning.json')
+    rd = Path(results_dir)
+    files = list(LAM_FILES) + sorted(f.name for f in rd.glob('pruning*.json') if f.name not in LAM_FILES)
+    for f in files:
+        d = _read(rd / f)
+        if not d: continue
+        ep = (d.get('config') or {}).get('epochs')
+        for r in (d['lam_runs'] if 'lam_runs' in d else d.get('runs', [])) or []:
+            if r.get('kind', 'grid') == 'grid': add(r, r.get('metrics'), f, ep)
     if runs_dir is not None and Path(runs_dir).is_dir():
         from compecon_nb.runs import is_finished, read_json
         for mf in sorted(Path(runs_dir).rglob('metrics.json')):
-            if '.old-' not in str(mf) and is_finished(mf.parent): add({}, read_json(mf), str(mf.parent))
-    seen, out = set(), []                               # one row per (task, λ, penalty, seed): the grid wins
+            if '.old-' not in str(mf) and is_finished(mf.parent): add({}, read_json(mf), str(mf.parent), None)
+    seen, out = set(), []
     for r in rows:
-        k = (r['task'], r['lam_paper'], r['penalty'], r['seed'])
+        k = (r['task'], r['lam_paper'], r['penalty'], r['seed'], r['epochs'])
         if k not in seen: seen.add(k); out.append(r)
     return out
 
 def prune_rows(results_dir) -> list:
-    "The pruning family (and its dense starting points) from `results_dir`/pruning*.json, one row per model, with its file and device."
+    "The pruning family (and its dense starting points) from `results_dir`/pruning*.json, one row per model, with its file, device and epochs."
     rows = []
     for f in sorted(Path(results_dir).glob('pruning*.json')):
         p = _read(f) or {}
-        dev = p.get('env', {}).get('device')
-        rows += [dict(r, source=f.name, device=dev) for r in p.get('points', [])]
+        dev, ep = p.get('env', {}).get('device'), (p.get('config') or {}).get('epochs')
+        rows += [dict(r, source=f.name, device=dev, epochs=ep) for r in p.get('points', [])]
     return rows
 
 def mean_std(vals) -> tuple:
-    "(mean, sample std or NaN for one value, n)."
-    v = np.asarray([x for x in vals if x is not None and not (isinstance(x, float) and math.isnan(x))], dtype=float)
+    "(mean, sample std or NaN for one value, n) of the values that are not None/NaN."
+    v = np.asarray([x for x in vals if not _isnan(x)], dtype=float)
     if len(v) == 0: return (float('nan'), float('nan'), 0)
     return (float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else float('nan'), len(v))
 
 def pm(vals, scale: float = 1.0, nd: int = 3) -> str:
-    "'mean ± std (n)' of `vals` × `scale`, or '—'."
-    m, s, n = mean_std([None if v is None else v * scale for v in vals])
-    if n == 0: return '—'
-    return f"{m:.{nd}f}" + (f" ± {s:.{nd}f}" if n > 1 else '') + f" (n={n})"
+    "'mean ± std (n)' of `vals` × `scale`, or '—'; undefined values (NaN) are left out and counted as 'k undefined'."
+    nan = sum(1 for v in vals if v is not None and isinstance(v, float) and math.isnan(v))
+    m, s, n = mean_std([None if _isnan(v) else v * scale for v in vals])
+    if n == 0: return '—' if not nan else f"undefined (n={nan})"
+    return f"{m:.{nd}f}" + (f" ± {s:.{nd}f}" if n > 1 else '') + f" (n={n})" + (f", {nan} undefined" if nan else '')
 
 # %% ../nbs/05_ablations.ipynb #8e36aaa1
 def family_points(rows, x: str, **where) -> list:
-    "(x, value, label) per configuration of `rows` matching `where`, averaged over seeds (λ family: per λ; pruning: per family/level/recovery)."
+    """(x, mean value, label, std, n) per configuration of `rows` matching `where`, averaged over seeds
+    (λ family: per λ; pruning: per family/level/recovery); undefined (NaN) values are left out of the mean."""
     groups = {}
     for r in rows:
         if any(r.get(k) != v for k, v in where.items()) or r.get(x) is None: continue
@@ -452,15 +473,18 @@ def family_points(rows, x: str, **where) -> list:
         groups.setdefault(key, []).append(r)
     out = []
     for key, rs in groups.items():
-        lab = f"λ={key[0]:g}" if key[0] is not None else f"{key[2]} {key[3]} {key[4]:.0%}" + (f" +{key[5]} steps" if key[5] else '')
-        out.append((float(np.mean([r[x] for r in rs])), float(np.mean([r['value'] for r in rs])), lab))
-    return sorted(out)
+        lab = (f"λ={key[0]:g}" if key[0] is not None else 'dense (λ=0)' if key[2] == 'dense' else
+               f"{key[2]} {key[4]:.0%}" + (f" +{key[5]} steps" if key[5] else ''))
+        m, s, n = mean_std([r['value'] for r in rs])
+        out.append((float(np.mean([r[x] for r in rs])), m, lab, s, n))
+    return sorted(out, key=lambda p: (p[0], p[2]))
 
 def dominance(lam_pts, prune_pts) -> dict:
-    """Compare two families of (cost, value[, label]) points: at every λ point's budget, λ value − best pruned value that
-    fits; and over all budgets (frontier_gap) the share where each family is ahead and the extreme gaps."""
+    """Compare two families of (cost, value[, label, std, n]) points: at every λ point's budget, λ value − best pruned value
+    that fits; and over all budgets (frontier_gap) the share where each family is ahead and the extreme gaps."""
     L = [(c, v) for c, v, *_ in lam_pts]; Pp = [(c, v) for c, v, *_ in prune_pts]
-    at_lam = [dict(label=lab, gflops=c, lam=v, pruned=best_at_budget(Pp, c), gap=v - best_at_budget(Pp, c)) for c, v, lab in lam_pts]
+    at_lam = [dict(label=p[2], gflops=p[0], lam=p[1], lam_std=p[3] if len(p) > 3 else float('nan'), n=p[4] if len(p) > 4 else 1,
+                   pruned=best_at_budget(Pp, p[0]), gap=p[1] - best_at_budget(Pp, p[0])) for p in lam_pts]
     allg = frontier_gap(L, Pp)
     gaps = [g for g in allg if not math.isnan(g['gap'])]
     return dict(at_lam=at_lam, n_budgets=len(gaps), lam_ahead=sum(g['gap'] > 0 for g in gaps),
@@ -468,7 +492,7 @@ def dominance(lam_pts, prune_pts) -> dict:
                 min_gap=min((g['gap'] for g in gaps), default=float('nan')),
                 lam_min_gflops=min(L)[0] if L else float('nan'), prune_min_gflops=min(Pp)[0] if Pp else float('nan'),
                 prune_only=sum(math.isnan(g['a']) and not math.isnan(g['b']) for g in allg),
-                lam_only=sum(math.isnan(g['b']) and not math.isnan(g['a']) for g in allg))
+                lam_only=sum(math.isnan(g['b']) and not math.isnan(g['a']) for g in allg), gaps=gaps)
 
 # %% ../nbs/05_ablations.ipynb #8f39e79f
 if __name__ == '__main__' and 'ipykernel' not in sys.modules: sys.exit(main())
