@@ -3,7 +3,7 @@ and CoLA, then evaluate top-k and budgeted sparsemax / 1.5-entmax attention; one
 
     python benchmarks/scarcity_gpu.py --out $OUT/scarcity.json            # device (see nbs/03_scarcity.ipynb)
     python benchmarks/scarcity_gpu.py --out /tmp/s.json --train-n 64 --eval-n 32 --epochs 1   # CPU smoke test
-    ... --trainer fit     # train with compecon_nb.train.fit (λ=0, best epoch on validation) instead of the plain loop
+Training is compecon_nb.train.fit (the loop of 04_train) at λ=0, the best epoch by the validation metric kept.
 
 The committed results/scarcity.json came from: --epochs 3 --trainer fit (defaults otherwise) on an H100
 (torch 2.11, transformers 5.17; code at commit e8d7aff, log in results/logs/scarcity_gpu.log).
@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from compecon_nb.data import load_task, load_model, encode_task, make_loader, subset, TASKS
 from compecon_nb.runs import env_info, atomic_write_json
-from compecon_nb.scarcity import (scarcity_grid, quick_finetune, make_batches, attention_map, topk_policy, sparse_policy)
+from compecon_nb.scarcity import (scarcity_grid, make_batches, attention_map, topk_policy, sparse_policy)
 
 p = argparse.ArgumentParser()
 p.add_argument('--out', required=True)
@@ -31,9 +31,8 @@ p.add_argument('--seed', type=int, default=0)
 p.add_argument('--max-len', type=int, default=128)
 p.add_argument('--eval-bs', type=int, default=256)
 p.add_argument('--tol', type=float, default=0.03)
-p.add_argument('--trainer', default='quick', choices=['quick', 'fit'], help="'fit': compecon_nb.train.fit at λ=0 (run dir under --runs-dir)")
+p.add_argument('--trainer', default='fit', choices=['fit'], help="compecon_nb.train.fit at λ=0 (run dir under --runs-dir)")
 p.add_argument('--runs-dir', default='/tmp/runs/scarcity')
-p.add_argument('--freeze-embeddings', action='store_true', help='CPU runs: do not train the word embeddings')
 p.add_argument('--deadline', type=float, default=1e9, help='seconds: no new task after this')
 p.add_argument('--threads', type=int, default=0)
 a = p.parse_args()
@@ -55,19 +54,12 @@ for task in a.tasks.split(','):
         used = src['task_used']
         split = 'test' if used == 'sick' else TASKS[used]['eval_splits'][0]
         tr = ds['train'] if a.train_n is None else subset(ds['train'], a.train_n, a.seed)
-        if a.trainer == 'fit':                      # the project's training loop (04_train), λ = 0, best epoch on validation
-            from compecon_nb import train as T
-            from compecon_nb.scarcity import load_checkpoint
-            met = T.fit(task=used, lam=0.0, epochs=int(a.epochs), lr=a.lr, batch_size=a.batch_size, max_seq_len=a.max_len,
-                        train_subset=a.train_n or 0, seed=a.seed, overwrite=True, out_dir=f'{a.runs_dir}/{used}/lam0-s{a.seed}')
-            model, tok = load_checkpoint(met['run_dir'], used)
-            model.to(dev)
-        else:
-            model, tok = load_model('minilm', used)
-            model.to(dev)
-            loader = make_loader(encode_task(tr, tok, used, a.max_len), tok, a.batch_size, True, a.seed)
-            if a.freeze_embeddings: model.get_input_embeddings().weight.requires_grad_(False)
-            quick_finetune(model, loader, epochs=a.epochs, lr=a.lr, log=lambda s: print(task, s, flush=True))
+        from compecon_nb import train as T                # the project's training loop (04_train), λ = 0, best epoch on validation
+        from compecon_nb.scarcity import load_checkpoint
+        met = T.fit(task=used, lam=0.0, epochs=int(a.epochs), lr=a.lr, batch_size=a.batch_size, max_seq_len=a.max_len,
+                    train_subset=a.train_n or 0, seed=a.seed, overwrite=True, out_dir=f'{a.runs_dir}/{used}/lam0-s{a.seed}')
+        model, tok = load_checkpoint(met['run_dir'], used)
+        model.to(dev)
         t_train = time.time() - t0
         ev = make_batches(ds[split], tok, used, a.eval_n, a.eval_bs, a.max_len, seed=a.seed)
         cal = make_batches(ds['train'], tok, used, a.calib_n, a.eval_bs, a.max_len, seed=a.seed + 1)

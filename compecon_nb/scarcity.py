@@ -17,7 +17,7 @@ from .runs import check_k
 # %% auto #0
 __all__ = ['SPARSE', 'eq3_policy', 'topk_mask', 'topk_policy', 'sparsemax', 'entmax15', 'sparse_policy', 'budget_target',
            'tracked', 'summary', 'run_policy', 'calibrate_budget', 'summary_of', 'theoretical_flops', 'scarcity_grid',
-           'quick_finetune', 'load_checkpoint', 'make_batches', 'attention_map']
+           'load_checkpoint', 'make_batches', 'attention_map']
 
 # %% ../nbs/03_scarcity.ipynb #997e777e
 def eq3_policy(lam: float = 1.0):
@@ -231,26 +231,6 @@ def scarcity_grid(model, eval_batches, task: str, ks=(), budgets=(), calib_batch
     return rows
 
 # %% ../nbs/03_scarcity.ipynb #fd496106
-def quick_finetune(model, loader, epochs: float = 1, lr: float = 1e-4, max_steps: int | None = None,
-                   warmup: float = 0.1, weight_decay: float = 0.01, log=print):
-    "Plain fine-tuning loop (AdamW, linear warm-up then decay, bf16 autocast on CUDA) at λ = 0; returns the model."
-    dev = next(model.parameters()).device
-    steps = max_steps or int(epochs * len(loader))
-    opt = torch.optim.AdamW([q for q in model.parameters() if q.requires_grad], lr=lr, weight_decay=weight_decay, fused=dev.type == 'cuda')
-    wu = max(1, int(warmup * steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / wu, max(0., (steps - s) / max(1, steps - wu))))
-    model.train(); step = 0
-    while step < steps:
-        for b in loader:
-            b = {k: v.to(dev) for k, v in b.items()}
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == 'cuda'):
-                loss = model(**b).loss
-            loss.backward(); torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step(); sched.step(); opt.zero_grad(set_to_none=True); step += 1
-            if step % max(1, steps // 5) == 0: log(f"step {step}/{steps} loss {loss.item():.4f}")
-            if step >= steps: break
-    return model.eval()
-
 def load_checkpoint(checkpoint, task: str, name: str = 'minilm'):
     "(model, tokenizer) with the weights of a 04_train run directory (its `best/` checkpoint, else its newest one)."
     from pathlib import Path
