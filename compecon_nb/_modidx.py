@@ -324,6 +324,7 @@ d = { 'settings': { 'branch': 'main',
                                    'compecon_nb.train.run_rows': ('train.html#run_rows', 'compecon_nb/train.py'),
                                    'compecon_nb.train.seed_everything': ('train.html#seed_everything', 'compecon_nb/train.py'),
                                    'compecon_nb.train.table3': ('train.html#table3', 'compecon_nb/train.py'),
+                                   'compecon_nb.train.table3_display': ('train.html#table3_display', 'compecon_nb/train.py'),
                                    'compecon_nb.train.task_loss': ('train.html#task_loss', 'compecon_nb/train.py'),
                                    'compecon_nb.train.total_loss': ('train.html#total_loss', 'compecon_nb/train.py'),
                                    'compecon_nb.train.use_fast': ('train.html#use_fast', 'compecon_nb/train.py')}}}

@@ -23,7 +23,7 @@ __all__ = ['MODELS', 'LM_MODELS', 'REDUCTIONS', 'HIGHER_IS_BETTER', 'PAPER_LAMS'
            'config_hash', 'run_dir_for', 'task_loss', 'priced', 'total_loss', 'measure', 'flops_per_example',
            'measure_speed', 'resolve_device', 'use_fast', 'seed_everything', 'prepare', 'final_metrics', 'fit',
            'fast_config', 'measure_fast', 'fit_fast', 'finished_metrics', 'fit_grid', 'cost_scale', 'lam_for',
-           'lam_table', 'grid_rows', 'lr_table', 'table3', 'run_rows', 'mean_over_seeds']
+           'lam_table', 'grid_rows', 'lr_table', 'table3', 'run_rows', 'mean_over_seeds', 'table3_display']
 
 # %% ../nbs/04_train.ipynb #f4c2c99c
 MODELS = ('minilm', 'bert-base-uncased', 'gpt2', 'gpt2-comparable', 'gpt2-tiny', 'bert-tiny')
@@ -558,3 +558,10 @@ def mean_over_seeds(rows: list) -> list:
                  n_seeds=len(rs), n_undefined=int((~np.isfinite(s)).sum()))
         out.append(m)
     return out
+
+def table3_display(df, digits: int = 3):
+    "Table 3 for reading: λ printed as 1e-06 etc., numbers rounded, '—' where the paper has no row (our NaN stays NaN: undefined)."
+    paper = [c for c in df.columns if '(paper)' in c]
+    out = df.round(digits)
+    out[paper] = out[paper].astype(object).where(out[paper].notna(), '—')
+    return out.rename(index=lambda l: f'{l:g}')
