@@ -19,11 +19,12 @@ from . import data as D
 from . import runs as R
 
 # %% auto #0
-__all__ = ['MODELS', 'LM_MODELS', 'REDUCTIONS', 'HIGHER_IS_BETTER', 'PAPER_LAMS', 'TrainConfig', 'make_config', 'repo_root',
-           'config_hash', 'run_dir_for', 'task_loss', 'priced', 'total_loss', 'measure', 'flops_per_example',
-           'measure_speed', 'resolve_device', 'use_fast', 'seed_everything', 'prepare', 'final_metrics', 'fit',
-           'fast_config', 'measure_fast', 'fit_fast', 'finished_metrics', 'fit_grid', 'cost_scale', 'lam_for',
-           'lam_table', 'grid_rows', 'lr_table', 'table3', 'run_rows', 'mean_over_seeds', 'table3_display']
+__all__ = ['MODELS', 'LM_MODELS', 'REDUCTIONS', 'RUN_IGNORE', 'HIGHER_IS_BETTER', 'PAPER_LAMS', 'TrainConfig', 'make_config',
+           'repo_root', 'config_hash', 'run_dir_for', 'task_loss', 'priced', 'total_loss', 'measure',
+           'flops_per_example', 'measure_speed', 'resolve_device', 'use_fast', 'seed_everything', 'prepare',
+           'final_metrics', 'fit', 'fast_config', 'measure_fast', 'fit_fast', 'finished_metrics', 'fit_grid',
+           'cost_scale', 'lam_for', 'lam_table', 'grid_rows', 'lr_table', 'table3', 'run_rows', 'mean_over_seeds',
+           'table3_display']
 
 # %% ../nbs/04_train.ipynb #f4c2c99c
 MODELS = ('minilm', 'bert-base-uncased', 'gpt2', 'gpt2-comparable', 'gpt2-tiny', 'bert-tiny')
@@ -38,7 +39,7 @@ class TrainConfig:
     warmup: float = 0.1; max_seq_len: int = 128; seed: int = 0; max_steps: int = 0; train_subset: int = 0
     eval_subset: int = 0; patience: int = 2; out_dir: str | None = None; overwrite: bool = False
     device: str = 'auto'; fast: str | bool = 'auto'; weight_decay: float = 0.01; max_grad_norm: float = 1.0
-    data_dir: str | None = None
+    data_dir: str | None = None; ckpt_every: int = 0
 
     def as_dict(self): return asdict(self)
 
@@ -63,7 +64,8 @@ def make_config(cfg: TrainConfig | dict | None = None, **kw) -> TrainConfig:
     c['lr'] = _collect(e, R.check_number, 'lr', c['lr'], 0, 1, lo_open=True)
     c['warmup'] = _collect(e, R.check_number, 'warmup', c['warmup'], 0, 1, hi_open=True)
     for k, lo, hi in (('epochs', 1, 1000), ('batch_size', 1, 65536), ('max_seq_len', 8, 4096), ('seed', 0, 2**32 - 1),
-                      ('max_steps', 0, None), ('train_subset', 0, None), ('eval_subset', 0, None), ('patience', 0, 1000)):
+                      ('max_steps', 0, None), ('train_subset', 0, None), ('eval_subset', 0, None), ('patience', 0, 1000),
+                      ('ckpt_every', 0, None)):
         c[k] = _collect(e, R.check_int_range, k, c[k], lo, hi)
     dev = str(c['device'])
     if not (dev in ('auto', 'cpu', 'cuda') or (dev.startswith('cuda:') and dev[5:].isdigit())):
@@ -83,9 +85,11 @@ def repo_root() -> Path:
         if (p/'pyproject.toml').is_file(): return p
     return Path.cwd()
 
+RUN_IGNORE = R.IGNORE_KEYS + ('ckpt_every',)   # settings that do not change a run's results
+
 def config_hash(cfg: TrainConfig) -> str:
     "Short hash of the configuration that defines a run's results (paths and `overwrite` excluded)."
-    c = {k: v for k, v in asdict(cfg).items() if k not in R.IGNORE_KEYS}
+    c = {k: v for k, v in asdict(cfg).items() if k not in RUN_IGNORE}
     return hashlib.sha256(json.dumps(c, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 def run_dir_for(cfg: TrainConfig) -> Path:
@@ -316,7 +320,7 @@ def fit(cfg: TrainConfig | dict | None = None, **kw) -> dict:
     cfg = make_config(cfg, **kw)
     if use_fast(cfg): return fit_fast(cfg)
     device = resolve_device(cfg.device)
-    run_dir = R.start_run(run_dir_for(cfg), cfg.as_dict(), overwrite=cfg.overwrite)
+    run_dir = R.start_run(run_dir_for(cfg), cfg.as_dict(), overwrite=cfg.overwrite, ignore=RUN_IGNORE)
     p = prepare(cfg)
     model, tok, kind, metric = p['model'], p['tokenizer'], p['kind'], p['metric']
     sel = next(iter(p['evals']))                               # selection split: validation / validation_matched / test (LM)
@@ -340,14 +344,17 @@ def fit(cfg: TrainConfig | dict | None = None, **kw) -> dict:
         state.update(R.load_checkpoint(ck, model, opt, sched, restore_rng=True)['extra'])
         history = [h for h in R.read_jsonl(run_dir/'epochs.jsonl') if h['epoch'] < state['epoch']]
         steps_log = [s for s in R.read_jsonl(run_dir/'steps.jsonl') if s['step'] <= state['step']]
-        print(f"resuming {run_dir} after epoch {state['epoch']} (step {state['step']})")
+        print(f"resuming {run_dir} at epoch {state['epoch']}" + (f", batch {state['in_epoch']}" if state.get('in_epoch') else '') + f" (step {state['step']})")
     log_every = max(1, steps_per_epoch // 20)
     stop = state['step'] >= total or (cfg.patience and state['bad'] >= cfg.patience)
     model.train()
     for epoch in range(state['epoch'], cfg.epochs):
         if stop: break
         t0, sums, nb = time.perf_counter(), dict(loss=0., task=0., cost=0.), 0
-        for batch in loader(epoch):
+        skip = state.pop('in_epoch', 0)                           # batches of this epoch done before a mid-epoch checkpoint
+        if skip: sums, nb = state.pop('sums'), skip
+        for bi, batch in enumerate(loader(epoch)):
+            if bi < skip: continue                                # same seeded order: these were trained before the kill
             if state['step'] >= total: break
             batch = _to(batch, device)
             with R.oom_guard(cfg.batch_size):                     # out of memory -> MemoryError suggesting a smaller batch
@@ -362,6 +369,10 @@ def fit(cfg: TrainConfig | dict | None = None, **kw) -> dict:
             for k in sums: sums[k] += vals[k]
             if state['step'] % log_every == 0 or state['step'] == 1:
                 steps_log.append(dict(step=state['step'], epoch=epoch, lr=sched.get_last_lr()[0], **vals))
+            if cfg.ckpt_every and state['step'] % cfg.ckpt_every == 0 and bi + 1 < steps_per_epoch and state['step'] < total:
+                R.save_checkpoint(run_dir, model, opt, step=state['step'], scheduler=sched, extra=dict(
+                    state, in_epoch=bi + 1, sums=sums, train_time=state['train_time'] + time.perf_counter() - t0))
+                R.atomic_write_jsonl(run_dir/'steps.jsonl', steps_log)
         _sync(device); state['train_time'] += time.perf_counter() - t0
         ev = measure(model, eval_loader(sel), cfg, device)
         score = ev[metric]
