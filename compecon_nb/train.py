@@ -344,7 +344,8 @@ def fit(cfg: TrainConfig | dict | None = None, **kw) -> dict:
         state.update(R.load_checkpoint(ck, model, opt, sched, restore_rng=True)['extra'])
         history = [h for h in R.read_jsonl(run_dir/'epochs.jsonl') if h['epoch'] < state['epoch']]
         steps_log = [s for s in R.read_jsonl(run_dir/'steps.jsonl') if s['step'] <= state['step']]
-        print(f"resuming {run_dir} at epoch {state['epoch']}" + (f", batch {state['in_epoch']}" if state.get('in_epoch') else '') + f" (step {state['step']})")
+        where = f"in epoch {state['epoch']} after batch {state['in_epoch']}" if state.get('in_epoch') else f"after epoch {state['epoch']}"
+        print(f"resuming {run_dir} {where} (step {state['step']})")
     log_every = max(1, steps_per_epoch // 20)
     stop = state['step'] >= total or (cfg.patience and state['bad'] >= cfg.patience)
     model.train()
