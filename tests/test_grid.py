@@ -109,3 +109,26 @@ def test_real_training_notebook(tmp_path):
     assert (d/'DONE').is_file() and (d/'executed.ipynb').is_file()
     res = json.loads((tmp_path/'results'/'grid_nb.json').read_text())
     assert res['n_finished'] == 1 and res['runs'][0]['metrics']['lam'] == 0.01
+
+
+def test_table3_benchmark_tiny_on_cpu(tmp_path):
+    """benchmarks/table3_gpu.py --tiny: train.fit_grid's fast-path branch (batched λ group, uncompiled on CPU) then every run
+    measured like fit; λ in paper units mapped by the measured C_sum/C_mean; a second call reads the finished runs back."""
+    out = tmp_path/'t3.json'
+    cmd = [sys.executable, str(ROOT/'benchmarks'/'table3_gpu.py'), '--out', str(out), '--tiny', '--tasks', 'stsb', '--seeds', '0',
+           '--lams', '0,1e-4', '--runs-dir', str(tmp_path/'runs')]
+    env = dict(os.environ, OMP_NUM_THREADS='1', HF_HUB_OFFLINE='1', HF_DATASETS_OFFLINE='1', PYTHONPATH=str(ROOT))
+    r = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    d = json.loads(out.read_text())
+    ratio = d['scale']['stsb']['ratio']
+    assert ratio > 10                                                   # C_sum ≫ C_mean
+    assert [x['lam_paper'] for x in d['runs']] == [0.0, 1e-4]
+    assert abs(d['runs'][1]['lam'] - 1e-4 * ratio) < 1e-9 * ratio
+    for x in d['runs']:
+        m = x['metrics']
+        assert m['loop'] == 'compecon_nb.fast' and m['gflops_dense'] > 0 and 0 <= m['ffn_sparsity_le0'] <= 1
+    mtimes = {p: p.stat().st_mtime for p in (tmp_path/'runs').rglob('metrics.json')}
+    r2 = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert r2.returncode == 0, r2.stderr[-3000:]
+    assert {p: p.stat().st_mtime for p in (tmp_path/'runs').rglob('metrics.json')} == mtimes   # finished runs not retrained
