@@ -73,12 +73,7 @@ def lam_mean(task, lam_paper, penalty):
     "The grid's mapping: λ_mean = λ_paper · C_sum / C_mean of the model at initialisation (8 training batches)."
     if lam_paper == 0: return 0.0
     if (task, penalty) not in scales:
-        from compecon_nb import data as D
-        cfg = T.make_config(base, task=task, penalty=penalty)
-        p = T.prepare(cfg)
-        dev = T.resolve_device('auto')
-        ld = D.make_loader(p['train'], p['tokenizer'], cfg.batch_size, shuffle=True, seed=0)
-        scales[task, penalty] = T.cost_scale(p['model'].to(dev), ld, cfg, dev, n_batches=8)
+        scales[task, penalty] = T.lam_scale(T.make_config(base, task=task, penalty=penalty), 8)
         res.setdefault('scale', {})[f'{task}/{penalty}'] = scales[task, penalty]
     return T.lam_for(lam_paper, scales[task, penalty]['ratio'])
 

@@ -11,7 +11,7 @@ The JSON is rewritten after every (task, seed) group, so a timeout still returns
 import argparse, sys, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from compecon_nb import train as T, runs as R, data as D
+from compecon_nb import train as T, runs as R
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--out', required=True)
@@ -35,14 +35,13 @@ out = dict(env=R.env_info(), config=dict(base, tasks=tasks, seeds=seeds, lams_pa
            note='λ in paper units (Eq 2 summed) mapped to reduction=mean via λ_mean = λ_paper·C_sum/C_mean measured at init; '
                 'score = report split (SICK: test; STS-B, CoLA: validation), best epoch by the validation metric')
 save = lambda: R.atomic_write_json(a.out, out)
-dev = T.resolve_device(base.get('device', 'auto'))
 for t in tasks:
     p = None
     for pen in pens:                   # λ_mean = λ_paper · C_sum/C_mean of the cost actually priced (Eq 2's terms in `pen`)
         cfg = T.make_config(base, task=t, penalty=pen)
         p = p or T.prepare(cfg)
         key = t if pen == 'both' else f'{t}/{pen}'
-        out['scale'][key] = T.cost_scale(p['model'].to(dev), D.make_loader(p['train'], p['tokenizer'], 32, shuffle=True, seed=0), cfg, dev, n_batches=8)
+        out['scale'][key] = T.lam_scale(cfg, 8, p)
         print('scale', key, out['scale'][key], flush=True)
 save()
 for s in seeds:                     # every task's seed 0 first: a timeout loses seeds, not tasks

@@ -43,11 +43,8 @@ dev = T.resolve_device('auto')
 # 1. λ scale at initialisation
 for t in tasks:
     cfg = T.make_config(base, task=t)
-    p = T.prepare(cfg)
-    ld = D.make_loader(p['train'], p['tokenizer'], cfg.batch_size, shuffle=True, seed=0)
-    out['scale'][t] = T.cost_scale(p['model'].to(dev), ld, cfg, dev, n_batches=8)
+    out['scale'][t] = T.lam_scale(cfg, 8)
     print('scale', t, out['scale'][t], flush=True)
-    del p
 save()
 
 # warm-up: CUDA context, cuBLAS handles, allocator (otherwise the first run's samples/s pays for them)

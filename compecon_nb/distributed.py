@@ -67,11 +67,10 @@ def scale_params(config: dict, task: str, model: str) -> dict:
 
 def lam_scale(params: dict, n_batches: int = 8) -> dict:
     "L_task, C_comp (mean and sum) and their ratio C_sum / C_mean of the untrained model over `n_batches` training batches."
-    from compecon_nb import train as T, data as D
+    from compecon_nb import train as T
     cfg = T.make_config(params)
-    p, dev = T.prepare(cfg), T.resolve_device(cfg.device)
-    ld = D.make_loader(p['train'], p['tokenizer'], cfg.batch_size, shuffle=True, seed=cfg.seed)
-    return dict(T.cost_scale(p['model'].to(dev), ld, cfg, dev, n_batches=n_batches), task=cfg.task,
+    p = T.prepare(cfg)
+    return dict(T.lam_scale(cfg, n_batches, p), task=cfg.task,
                 task_used=p['source']['task_used'], model=cfg.model, config=cfg.as_dict(), env=R.env_info())
 
 # %% ../nbs/08_scale.ipynb #6575a170

@@ -18,8 +18,8 @@ from .data import TASKS, load_task, load_model, task_metric
 # %% auto #0
 __all__ = ['HEAD_PAD', 'COMPILE_BACKEND', 'FAST_DEFAULTS', 'read_task', 'bucket_edges', 'bucketize', 'gpu_task', 'epoch_plan',
            'FlatSpec', 'flat_spec', 'to_flat', 'unflatten', 'from_flat', 'arch', 'bert_forward', 'head_spec',
-           'fast_loss', 'linear_warmup_lr', 'compiled_loss', 'Engine', 'fast_eval', 'supports', 'run_dir_of',
-           'engine_for', 'fast_grid', 'fast_fit']
+           'fast_loss', 'linear_warmup_lr', 'compiled_loss', 'Engine', 'fast_eval', 'group_key', 'supports',
+           'run_dir_of', 'engine_for', 'fast_grid', 'fast_fit']
 
 # %% ../nbs/04b_fast.ipynb #fa5ed6e2
 def read_task(task, data_dir=None, limit=None, eval_limit=None):
@@ -376,6 +376,10 @@ FAST_DEFAULTS = dict(task='sick', model='minilm', lam=0.0, alpha=1.0, beta=1.0, 
                      weight_decay=0.0, max_grad_norm=1.0, reduction='mean', compile=True, out_dir=None, runs_dir='runs',
                      name=None, save_checkpoint=False, overwrite=False, data_dir=None, eval_subset=None)
 _GROUP_FREE = ('lam', 'out_dir', 'name', 'save_checkpoint', 'overwrite')   # may differ inside one batched group
+
+def group_key(cfg: dict) -> str:
+    "Configs with equal keys train together as one batched model: everything but λ and where/whether results are written."
+    return json.dumps({k: v for k, v in dict(FAST_DEFAULTS, **cfg).items() if k not in _GROUP_FREE}, sort_keys=True, default=str)
 _ENGINES, _INITS = {}, {}
 
 def supports(cfg) -> tuple:
@@ -445,7 +449,7 @@ def fast_grid(configs, device=None, loader=None, runs_per_group=None, skip_finis
         _runs.check_number('lam', c['lam'], lo=0); _runs.check_number('lr', c['lr'], lo=0, lo_open=True)
     groups = {}
     for i, c in enumerate(cfgs):
-        groups.setdefault(json.dumps({k: v for k, v in c.items() if k not in _GROUP_FREE}, sort_keys=True, default=str), []).append(i)
+        groups.setdefault(group_key(c), []).append(i)
     R = runs_per_group or max(len(g) for g in groups.values())
     results = [None] * len(cfgs)
     for gi, idxs in enumerate(groups.values()):

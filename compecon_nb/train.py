@@ -23,8 +23,8 @@ __all__ = ['MODELS', 'LM_MODELS', 'REDUCTIONS', 'RUN_IGNORE', 'HIGHER_IS_BETTER'
            'repo_root', 'config_hash', 'run_dir_for', 'task_loss', 'priced', 'total_loss', 'measure',
            'flops_per_example', 'measure_speed', 'resolve_device', 'use_fast', 'seed_everything', 'prepare',
            'final_metrics', 'fit', 'fast_config', 'measure_fast', 'fit_fast', 'finished_metrics', 'fit_grid',
-           'cost_scale', 'lam_for', 'lam_table', 'grid_rows', 'lr_table', 'table3', 'run_rows', 'mean_over_seeds',
-           'table3_display']
+           'cost_scale', 'lam_scale', 'lam_for', 'lam_table', 'grid_rows', 'lr_table', 'table3', 'run_rows',
+           'mean_over_seeds', 'table3_display']
 
 # %% ../nbs/04_train.ipynb #f4c2c99c
 MODELS = ('minilm', 'bert-base-uncased', 'gpt2', 'gpt2-comparable', 'gpt2-tiny', 'bert-tiny')
@@ -438,10 +438,10 @@ def finished_metrics(cfg) -> dict | None:
     return m if 'score' in m else None
 
 def _fast_groups(idx, cfgs):
-    "Indices grouped as `fast.fast_grid` batches them: equal configs up to λ (and run dir)."
+    "Indices grouped as `fast.fast_grid` batches them (`fast.group_key`): equal configs up to λ and run directory."
+    from compecon_nb.fast import group_key
     g = {}
-    for i in idx: g.setdefault(json.dumps({k: v for k, v in cfgs[i].as_dict().items() if k not in ('lam', 'out_dir', 'overwrite')},
-                                          sort_keys=True, default=str), []).append(i)
+    for i in idx: g.setdefault(group_key(fast_config(cfgs[i])), []).append(i)
     return list(g.values())
 
 def fit_grid(configs, skip_finished: bool = True, log=print) -> list:
@@ -498,6 +498,14 @@ def cost_scale(model, loader, cfg, device='cpu', n_batches: int = 4) -> dict:
     model.train(was)
     lt, cm, cs = np.mean(rows, 0)
     return dict(task_loss=float(lt), c_mean=float(cm), c_sum=float(cs), ratio=float(cs / cm), n_batches=len(rows))
+
+def lam_scale(cfg, n_batches: int = 8, p: dict | None = None) -> dict:
+    """`cost_scale` of `cfg`'s untrained model over its first `n_batches` shuffled training batches (`cfg.batch_size`,
+    `cfg.seed`): the measured ratio behind every λ mapping. `p`: a `prepare(cfg)` already at hand (same task and model)."""
+    cfg = make_config(cfg)
+    p, dev = p or prepare(cfg), resolve_device(cfg.device)
+    ld = D.make_loader(p['train'], p['tokenizer'], cfg.batch_size, shuffle=True, seed=cfg.seed, lm=p['kind'] == 'lm')
+    return cost_scale(p['model'].to(dev), ld, cfg, dev, n_batches=n_batches)
 
 def lam_for(lam_paper: float, ratio: float) -> float:
     "λ for reduction='mean' that prices compute as the paper's λ prices Eq 2's sum: λ_paper · C_sum / C_mean."
