@@ -461,12 +461,11 @@ def fit_grid(configs, skip_finished: bool = True, log=print) -> list:
         for grp in groups:
             try: res = fast.fast_grid([fast_config(cfgs[i]) for i in grp], runs_per_group=width, skip_finished=False, log=log)
             except R.NonFiniteLossError as e:
-                if len(grp) == 1: out[grp[0]] = dict(error=f'{type(e).__name__}: {e}', config=cfgs[grp[0]].as_dict()); continue
-                log(f'non-finite loss in a batched group ({e}); retrying its runs one λ at a time')
-                res = []
-                for i in grp:
-                    try: res += fast.fast_grid([fast_config(cfgs[i])], runs_per_group=width, skip_finished=False, log=log)
-                    except R.NonFiniteLossError as e1: res.append(dict(error=f'{type(e1).__name__}: {e1}'))
+                if len(grp) == 1: res = [dict(error=f'{type(e).__name__}: {e}')]
+                else:                                              # retry one λ at a time: only the offending runs fail
+                    log(f'non-finite loss in a batched group ({e}); retrying its runs one λ at a time')
+                    one = lambda c: fast.fast_grid([fast_config(c)], runs_per_group=width, skip_finished=False, log=log)[0]
+                    res = [_guard(one, cfgs[i]) for i in grp]
             for i, r in zip(grp, res):
                 c = cfgs[i]
                 if 'error' in r: out[i] = dict(r, config=c.as_dict()); continue
