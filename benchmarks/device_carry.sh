@@ -13,3 +13,5 @@ cp -r "$shared/gpu" .devcarry/gpu
 for d in glue sick; do cp -r "$shared/data/$d" .devcarry/data/; done
 [ -d "$shared/data/wikitext" ] && cp -r "$shared/data/wikitext" .devcarry/data/
 du -sh .devcarry
+# the code stamp every results file carries (the device copy has no .git): HEAD and a hash of `git diff`
+python -c "from compecon_nb.runs import code_stamp; print(code_stamp(write=True))"

@@ -12,11 +12,12 @@ from importlib import metadata
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['IGNORE_KEYS', 'atomic_write_json', 'atomic_write_jsonl', 'read_jsonl', 'CorruptFileError', 'read_json', 'git_info',
-           'env_info', 'RunExistsError', 'ConfigMismatchError', 'config_diff', 'is_finished', 'start_run', 'finish_run',
-           'load_runs', 'check_number', 'check_int_range', 'check_choice', 'check_k', 'check_budget',
-           'CorruptCheckpointError', 'rng_state', 'set_rng_state', 'save_checkpoint', 'list_checkpoints',
-           'latest_checkpoint', 'load_checkpoint', 'NonFiniteLossError', 'check_finite', 'oom_hint', 'oom_guard']
+__all__ = ['STAMP_FILE', 'IGNORE_KEYS', 'atomic_write_json', 'atomic_write_jsonl', 'read_jsonl', 'CorruptFileError', 'read_json',
+           'git_info', 'env_info', 'repo_root', 'code_stamp', 'write_results', 'results_stamp', 'RunExistsError',
+           'ConfigMismatchError', 'config_diff', 'is_finished', 'start_run', 'finish_run', 'load_runs', 'check_number',
+           'check_int_range', 'check_choice', 'check_k', 'check_budget', 'CorruptCheckpointError', 'rng_state',
+           'set_rng_state', 'save_checkpoint', 'list_checkpoints', 'latest_checkpoint', 'load_checkpoint',
+           'NonFiniteLossError', 'check_finite', 'oom_hint', 'oom_guard']
 
 # %% ../nbs/02_runs.ipynb #30b53eb0
 def _json_default(o):
@@ -113,6 +114,43 @@ def env_info(repo=None):
                 numpy=_version('numpy'), safetensors=_version('safetensors'),
                 python=platform.python_version(), platform=platform.platform(terse=True),
                 **git_info(repo))
+
+# %% ../nbs/02_runs.ipynb #4f20c67d
+def repo_root() -> Path:
+    "The repository holding this package (the folder with `pyproject.toml`), else the current directory."
+    for p in _pkg_dir().parents:
+        if (p/'pyproject.toml').is_file(): return p
+    return Path.cwd()
+
+STAMP_FILE = '.devcarry/STAMP.json'   # git-ignored; travels with the device carry
+
+def code_stamp(repo=None, write: bool = False) -> dict:
+    """dict(code_commit, code_dirty, diff_sha256, stamp_source): from git when `repo` (default: this repository) has one,
+    else from its `.devcarry/STAMP.json`; `write=True` also writes that file (before copying the tree to a machine without git)."""
+    repo = Path(repo) if repo is not None else repo_root()
+    g = git_info(repo)
+    if g['git_commit']:
+        try: diff = subprocess.run(['git', '-C', str(repo), 'diff', 'HEAD'], capture_output=True, timeout=30, check=True).stdout
+        except (OSError, subprocess.SubprocessError): diff = b''
+        s = dict(code_commit=g['git_commit'], code_dirty=g['git_dirty'], diff_sha256=hashlib.sha256(diff).hexdigest()[:16],
+                 stamp_source='git')
+        if write: atomic_write_json(repo/STAMP_FILE, {**s, 'stamp_source': STAMP_FILE})
+        return s
+    if (repo/STAMP_FILE).is_file(): return read_json(repo/STAMP_FILE)
+    return dict(code_commit=None, code_dirty=None, diff_sha256=None, stamp_source='none')
+
+def write_results(path, payload: dict, env: dict | None = None) -> Path:
+    "Write a results file: `payload` plus `env` (default `env_info()`), `code` (`code_stamp()`) and `written`, atomically."
+    if not isinstance(payload, dict): raise TypeError(f'payload must be a dict, got {type(payload).__name__}')
+    clash = {'env', 'code', 'written'} & set(payload)
+    if clash: raise ValueError(f'payload keys {sorted(clash)} are written by write_results itself')
+    return atomic_write_json(path, {**payload, 'env': env if env is not None else env_info(), 'code': code_stamp(),
+                                    'written': _utc()})
+
+def results_stamp(path) -> dict:
+    "The `code` stamp of a results file (dict(code_commit=None, ...) when the file predates `write_results`)."
+    d = read_json(path)
+    return d.get('code') or dict(code_commit=d.get('code_commit') or (d.get('env') or {}).get('git_commit'), stamp_source='legacy')
 
 # %% ../nbs/02_runs.ipynb #d7712193
 IGNORE_KEYS = ('out_dir', 'overwrite', 'run_dir', 'results_dir', 'data_dir', 'skip_finished')
