@@ -145,7 +145,7 @@ def write_results(path, payload: dict, env: dict | None = None) -> Path:
     clash = {'env', 'code', 'written'} & set(payload)
     if clash: raise ValueError(f'payload keys {sorted(clash)} are written by write_results itself')
     return atomic_write_json(path, {**payload, 'env': env if env is not None else env_info(), 'code': code_stamp(),
-                                    'written': _utc()})
+                                    'written': datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')})
 
 def results_stamp(path) -> dict:
     "The `code` stamp of a results file (dict(code_commit=None, ...) when the file predates `write_results`)."
