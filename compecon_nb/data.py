@@ -6,6 +6,7 @@ Docs: https://compecon.github.io/compecon-nb/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #a980bd4f
 from __future__ import annotations
+import difflib
 import importlib.util
 import math
 import os
@@ -22,8 +23,8 @@ from transformers import (AutoConfig, AutoModelForCausalLM, AutoModelForSequence
 
 # %% auto #0
 __all__ = ['TASKS', 'DATA_ENV', 'MODEL_ENV', 'MINILM', 'SCRATCH', 'ACCEPTED_MODELS', 'check_task', 'find_data_dir', 'hub_offline',
-           'hub_reachable', 'load_task', 'subset', 'model_path', 'gpt2_config', 'tiny_config', 'load_model',
-           'encode_task', 'make_loader', 'task_metric']
+           'hub_reachable', 'DataError', 'check_split', 'load_task', 'subset', 'check_model', 'model_path',
+           'gpt2_config', 'tiny_config', 'load_model', 'encode_task', 'make_loader', 'task_metric']
 
 # %% ../nbs/01_data.ipynb #333c314f
 TASKS = {
@@ -49,9 +50,12 @@ TASKS = {
 }
 
 def check_task(task:str) -> str:
-    "Return `task` if it is a key of `TASKS`, else raise a `ValueError` listing the accepted tasks."
-    if task not in TASKS: raise ValueError(f"unknown task {task!r}; accepted tasks: {', '.join(TASKS)}")
-    return task
+    "Return `task` if it is a key of `TASKS`, else a `ValueError` with the closest task (any case) and the accepted tasks."
+    if isinstance(task, str) and task in TASKS: return task
+    t = str(task).strip().lower()
+    close = [t] if t in TASKS else difflib.get_close_matches(t, list(TASKS), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ''
+    raise ValueError(f"unknown task {task!r}{hint}; accepted tasks: {', '.join(TASKS)}")
 
 # %% ../nbs/01_data.ipynb #e5d1ad5b
 DATA_ENV = 'COMPECON_DATA'
@@ -88,6 +92,72 @@ def _source(task, used, where):
     return dict(task_requested=task, task_used=used, where=where,
                 train_split=TASKS[used]['train_split'], eval_splits=TASKS[used]['eval_splits'])
 
+class DataError(ValueError):
+    "A data file (or hub split) cannot serve its task: unreadable, a missing column, no rows, bad text or labels."
+
+def _needed(task):
+    "The columns `task` reads: its text columns, and `label` unless it is language modelling."
+    info = TASKS[task]
+    return [c for c in info['text_cols'] if c] + ([] if info['kind'] == 'lm' else ['label'])
+
+def _check_file(path, task):
+    "Check a parquet file's footer before `datasets` reads it: readable, the task's columns, at least one row."
+    import pyarrow.parquet as pq
+    try: meta = pq.read_metadata(path); names = meta.schema.to_arrow_schema().names
+    except Exception as e:
+        raise DataError(f"{path} is not a readable parquet file (truncated or not parquet: {type(e).__name__}: {e}); "
+                        "copy it again from its source") from None
+    for c in _needed(task):
+        if c not in names:
+            raise DataError(f"{path}: no column {c!r} (task {task!r} needs {', '.join(_needed(task))}; the file has {', '.join(names)})")
+    if meta.num_rows == 0: raise DataError(f"{path}: the {path.stem} split has no rows")
+
+def _first(mask):
+    "Count of True in a boolean arrow array and the index of the first one."
+    import pyarrow.compute as pc
+    mask = pc.fill_null(mask, True)
+    n = pc.sum(mask).as_py() or 0
+    return n, (pc.index(mask, True).as_py() if n else None)
+
+def check_split(ds, task:str, split:str, where) -> None:
+    "DataError naming `where` (a file or hub split) and the column if split `ds` of `task` has no rows, a missing column, missing/empty text or bad labels."
+    import pyarrow as pa, pyarrow.compute as pc
+    info = TASKS[task]
+    if len(ds) == 0: raise DataError(f"{where}: the {split} split has no rows")
+    missing = [c for c in _needed(task) if c not in ds.column_names]
+    if missing: raise DataError(f"{where}: no column {missing[0]!r} (task {task!r} needs {', '.join(_needed(task))}; "
+                                f"the split has {', '.join(ds.column_names)})")
+    t = ds.data.table if hasattr(ds.data, 'table') else ds.data
+    for c in (c for c in info['text_cols'] if c):
+        n, i = _first(t[c].is_null())
+        if n: raise DataError(f"{where}: column {c!r} has {n} missing text (None), e.g. at row {i}")
+        if info['kind'] != 'lm':   # blank lines are part of WikiText
+            n, i = _first(pc.equal(pc.utf8_trim_whitespace(t[c]), ''))
+            if n: raise DataError(f"{where}: column {c!r} has {n} empty text, e.g. at row {i}")
+    if info['kind'] == 'lm': return
+    lab, s = t['label'], lambda n: 's' if n != 1 else ''
+    if info['kind'] == 'reg':
+        if not (pa.types.is_floating(lab.type) or pa.types.is_integer(lab.type)):
+            raise DataError(f"{where}: column 'label' holds {lab.type} values; task {task!r} is a regression and needs numbers")
+        n, i = _first(pc.invert(pc.is_finite(pc.cast(lab, pa.float64()))))
+        if n: raise DataError(f"{where}: column 'label' has {n} non-finite value{s(n)} (regression labels must be numbers), "
+                              f"e.g. {lab[i].as_py()} at row {i}")
+        return
+    k = info['num_labels']
+    if not pa.types.is_integer(lab.type):
+        raise DataError(f"{where}: column 'label' holds {lab.type} values; task {task!r} needs class ids 0..{k-1}")
+    n, i = _first(pc.or_(pc.less(lab, 0), pc.greater_equal(lab, k)))
+    if n: raise DataError(f"{where}: column 'label' has {n} value{s(n)} outside 0..{k-1} (num_labels={k} for task {task!r}), "
+                          f"e.g. {lab[i].as_py()} at row {i}")
+
+def _checked(ds, task, where):
+    "`ds` after `check_split` of the splits `task` uses; `where(split)` names each split's source."
+    info = TASKS[task]
+    for s in (info['train_split'], *info['eval_splits']):
+        if s not in ds: raise DataError(f"{where(s)}: task {task!r} needs a {s!r} split; found {', '.join(ds)}")
+        check_split(ds[s], task, s, where(s))
+    return ds
+
 def load_task(task:str, data_dir=None) -> tuple:
     "Load `task` as `(DatasetDict, source)`: local parquet > hub > stand-in; a clear error naming all places tried."
     info = TASKS[check_task(task)]
@@ -98,8 +168,12 @@ def load_task(task:str, data_dir=None) -> tuple:
             paths = {s: d/f for s, f in info['files'].items()}
             missing = [str(p) for p in paths.values() if not p.is_file()]
             if not missing:
-                ds = load_dataset('parquet', data_files={s: str(p) for s, p in paths.items()})
-                return ds, _source(task, task, str(d))
+                for p in paths.values(): _check_file(p, task)
+                try: ds = load_dataset('parquet', data_files={s: str(p) for s, p in paths.items()})
+                except Exception as e:
+                    raise DataError(f"cannot read the files of task {task!r} ({', '.join(map(str, paths.values()))}): "
+                                    f"{type(e).__name__}: {e}") from e
+                return _checked(ds, task, lambda s: paths[s]), _source(task, task, str(d))
             tried.append(f"data directory {d}: missing {', '.join(missing)}")
     else: tried.append(f"data directory {d}: {task} has no local copy (hub only)")
     path, name = info['hub']
@@ -110,12 +184,15 @@ def load_task(task:str, data_dir=None) -> tuple:
         try:
             ds = load_dataset(path, name)
             ren = {a: b for a, b in info.get('hub_rename', {}).items() if a in ds[info['train_split']].column_names}
-            return (ds.rename_columns(ren) if ren else ds), _source(task, task, f"hub:{hub}")
         except Exception as e: tried.append(f"hub {hub}: {type(e).__name__}: {e}")
+        else: return _checked(ds.rename_columns(ren) if ren else ds, task, lambda s: f"hub:{hub} split {s}"), _source(task, task, f"hub:{hub}")
     if info['stand_in']:
+        try: ds, src = load_task(info['stand_in'], data_dir)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f"cannot load task {task!r} nor its stand-in {info['stand_in']!r}. Tried for {task}: "
+                                    f"{'; '.join(tried)}. For {info['stand_in']}: {e}") from None
         print(f"WARNING: {task} could not be loaded ({'; '.join(tried)}); using its stand-in {info['stand_in']!r}. "
               f"Say so next to every number computed on it.")
-        ds, src = load_task(info['stand_in'], data_dir)
         return ds, {**src, 'task_requested': task}
     raise FileNotFoundError(f"cannot load task {task!r}. Tried: {'; '.join(tried)}. Put the parquet files under a data directory "
                             f"(argument data_dir, or ${DATA_ENV}, or ../shared/data), or go online for the hub ({hub}).")
@@ -132,6 +209,17 @@ MINILM = ('minilm', 'MiniLM-L6-H384', 'embedded')
 SCRATCH = ('gpt2-comparable', 'gpt2-tiny', 'bert-tiny')
 ACCEPTED_MODELS = (f"'minilm' (the embedded MiniLM-L6-H384, ${MODEL_ENV} overrides), 'gpt2-comparable' / 'gpt2-tiny' / 'bert-tiny' "
                    "(random init from a config), a Hugging Face hub name (online, e.g. 'bert-base-uncased', 'gpt2') or a local model folder")
+
+def check_model(name) -> str:
+    "Return `name` if it can name a model: a name above, a local model folder (with `config.json`) or a hub name (`name`, `org/name`); else a ValueError."
+    if isinstance(name, str) and name not in ('', '.', '..', '/'):
+        if name in MINILM or name in SCRATCH: return name
+        if (Path(name).expanduser()/'config.json').is_file(): return name
+        from huggingface_hub.utils import validate_repo_id, HFValidationError
+        try: validate_repo_id(name); return name   # the hub's own rules for 'name' / 'org/name'
+        except HFValidationError: pass
+    raise ValueError(f"model={name!r} is neither a local folder nor a Hugging Face model name ('name' or 'org/name': letters, "
+                     f"digits, '-', '_', '.'; a local folder must hold a config.json); accepted: {ACCEPTED_MODELS}")
 
 def model_path(name:str='minilm') -> str:
     "Folder of the embedded MiniLM-L6-H384 for 'minilm' (`$COMPECON_MODEL_DIR` overrides), else `name` unchanged."
@@ -165,7 +253,7 @@ def tiny_config(arch:str='bert', num_labels:int=2, **kwargs):
 # %% ../nbs/01_data.ipynb #14b989e3
 def load_model(name:str='minilm', task:str='sick', dtype=None, attn_implementation:str='sdpa') -> tuple:
     "`(model, tokenizer)` for `task`: a sequence classifier/regressor (cls/reg) or a causal LM (lm), from `name` (see `model_path`)."
-    info = TASKS[check_task(task)]
+    info, name = TASKS[check_task(task)], check_model(name)
     lm = info['kind'] == 'lm'
     head = dict(num_labels=info['num_labels'], problem_type='regression' if info['kind'] == 'reg' else 'single_label_classification')
     kw = dict(attn_implementation=attn_implementation, **({'dtype': dtype} if dtype is not None else {}))

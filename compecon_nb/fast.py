@@ -13,27 +13,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import TASKS, load_task, load_model, task_metric
+from .data import TASKS, task_metric
+from . import framework as fw
+from . import runs as _runs
 
 # %% auto #0
-__all__ = ['HEAD_PAD', 'COMPILE_BACKEND', 'FAST_DEFAULTS', 'read_task', 'bucket_edges', 'bucketize', 'gpu_task', 'epoch_plan',
-           'FlatSpec', 'flat_spec', 'to_flat', 'unflatten', 'from_flat', 'arch', 'bert_forward', 'head_spec',
-           'fast_loss', 'linear_warmup_lr', 'compiled_loss', 'Engine', 'fast_eval', 'group_key', 'supports',
-           'run_dir_of', 'engine_for', 'fast_grid', 'fast_fit']
+__all__ = ['HEAD_PAD', 'COMPILE_BACKEND', 'FAST_KEYS', 'PLAIN_ONLY', 'split_texts', 'bucket_edges', 'bucketize', 'gpu_task',
+           'epoch_plan', 'FlatSpec', 'flat_spec', 'to_flat', 'unflatten', 'from_flat', 'arch', 'bert_forward',
+           'head_spec', 'fast_loss', 'linear_warmup_lr', 'compiled_loss', 'Engine', 'fast_eval', 'group_key',
+           'supports', 'engine_for', 'fast_grid']
 
 # %% ../nbs/04b_fast.ipynb #fa5ed6e2
-def read_task(task, data_dir=None, limit=None, eval_limit=None):
-    """({split: (texts_a, texts_b|None, labels)}, source) via `compecon_nb.data.load_task` (offline stand-ins included);
-    the first `limit` training and `eval_limit` validation examples when given."""
-    ds, src = load_task(task, data_dir)
-    a, b = TASKS[src['task_used']]['text_cols']
-    out = {}
-    for split in (TASKS[src['task_used']]['train_split'], 'validation'):
-        n = limit if split == TASKS[src['task_used']]['train_split'] else eval_limit
-        d = ds[split] if not n else ds[split].select(range(min(n, len(ds[split]))))
-        out['train' if split == TASKS[src['task_used']]['train_split'] else split] = (
-            list(d[a]), list(d[b]) if b else None, np.asarray(d['label'], np.float32))
-    return out, src
+def split_texts(d: dict) -> dict:
+    """{split: (texts_a, texts_b|None, labels)} of the splits a run uses (`train.task_data`: the same subsets, seeds and
+    dev split as every engine); evaluation splits keep their names and order (selection first, report last)."""
+    a, b = TASKS[d['source']['task_used']]['text_cols']
+    return {s: (list(ds[a]), list(ds[b]) if b else None, np.asarray(ds['label'], np.float32))
+            for s, ds in dict(train=d['train'], **d['evals']).items()}
 
 # %% ../nbs/04b_fast.ipynb #28be1e1d
 def bucket_edges(max_len=128, step=16):
@@ -57,19 +53,19 @@ def bucketize(ids, tts, labels, edges, device='cpu', pad_id=0):
     return out
 
 _DATA = {}
-def gpu_task(task, tokenizer, max_len=128, device='cpu', data_dir=None, limit=None, edges=None, eval_limit=None):
-    "Tokenize `task` once and keep it on `device` in length buckets: {split: buckets} (cached per process)."
+def gpu_task(d: dict, tokenizer, max_len=128, device='cpu', edges=None, key=None):
+    """Tokenize the splits of `d` (`train.task_data`) once and keep them on `device` in length buckets:
+    {split: buckets, split_n, split_y, 'splits': names, 'source'}; cached per process under `key` when given."""
     edges = edges or bucket_edges(max_len)
-    key = (task, getattr(tokenizer, 'name_or_path', id(tokenizer)), max_len, str(device), limit, eval_limit, tuple(edges), data_dir)
-    if key in _DATA: return _DATA[key]
-    raw, src = read_task(task, data_dir, limit, eval_limit)
-    out = dict(source=src)
-    for split, (a, b, y) in raw.items():
+    k = None if key is None else (key, getattr(tokenizer, 'name_or_path', id(tokenizer)), max_len, str(device), tuple(edges))
+    if k is not None and k in _DATA: return _DATA[k]
+    out = dict(source=d['source'], splits=list(d['evals']))
+    for split, (a, b, y) in split_texts(d).items():
         enc = tokenizer(a, b, truncation=True, max_length=max_len)
         tts = enc['token_type_ids'] if 'token_type_ids' in enc else [[0] * len(i) for i in enc['input_ids']]
         out[split] = bucketize(enc['input_ids'], tts, y, edges, device, tokenizer.pad_token_id or 0)
         out[split + '_n'], out[split + '_y'] = len(y), y
-    _DATA[key] = out
+    if k is not None: _DATA.clear(); _DATA[k] = out                    # one task's tensors at a time
     return out
 
 # %% ../nbs/04b_fast.ipynb #fe1b3f2a
@@ -156,15 +152,14 @@ def _act(x, act):
     return F.gelu(x, approximate='tanh')
 
 # %% ../nbs/04b_fast.ipynb #74e78afb
-def bert_forward(P: dict, ids, tts, a: dict, train: bool = False, cost: bool = True):
+def bert_forward(P: dict, ids, tts, a: dict, train: bool = False, cost: bool = True, reduction: str = 'mean'):
     """Functional BertForSequenceClassification over R runs sharing one batch: ids, tts (B, S).
-    Returns logits (R, B, C), attention cost (R, L, B) and FFN cost (R, L, B), each the per-example term of
-    `framework.comp_cost(reduction='mean')`: effective keys (Σ√a)² / n_keys over valid queries and heads; ReLU(xW₁+b₁) mean over tokens and neurons."""
+    Returns logits (R, B, C), attention cost (R, L, B) and FFN cost (R, L, B): Eq 2's per-layer terms per example,
+    computed by the framework's own `attn_term` / `ffn_term` (the one implementation of Eq 2) where the tensors are made."""
     R, (B, S) = P['bert.embeddings.word_embeddings.weight'].shape[0], ids.shape
     L, H, D, eps = a['L'], a['H'], a['D'], a['eps']
     dh = D // H
     keep = ids != a['pad']                                             # (B, S) real tokens
-    n_tok = keep.sum(-1).clamp_min(1).float()                          # (B,)
     addmask = torch.zeros(B, S, device=ids.device).masked_fill(~keep, torch.finfo(torch.float32).min)
     addmask = addmask[None, :, None, None, :]                          # (1, B, 1, 1, K)
     pos = torch.arange(S, device=ids.device)
@@ -172,7 +167,7 @@ def bert_forward(P: dict, ids, tts, a: dict, train: bool = False, cost: bool = T
          + P['bert.embeddings.position_embeddings.weight'][:, pos][:, None])  # (R, B, S, D)
     h = _ln(h.reshape(R, B * S, D), P, 'bert.embeddings.LayerNorm', eps)
     h = F.dropout(h, a['p_hidden'], train)
-    kf = keep.float()
+    allowed = (keep[:, None, :, None] & keep[:, None, None, :])[None]  # (1, B, 1, Q, K): real queries × real keys
     attn_c, ffn_c = [], []
     for l in range(L):
         pre = f'bert.encoder.layer.{l}.'
@@ -181,16 +176,14 @@ def bert_forward(P: dict, ids, tts, a: dict, train: bool = False, cost: bool = T
         scores = torch.matmul(q, k.transpose(-1, -2)).float() * dh ** -0.5 + addmask
         probs = scores.softmax(-1)                                     # (R, B, H, Q, K) float32
         if cost:
-            eff = probs.clamp_min(1e-12).sqrt().sum(-1).square() / n_tok[None, :, None, None]   # (R, B, H, Q)
-            attn_c.append((eff * kf[None, :, None, :]).sum((-1, -2)) / (n_tok * H))           # (R, B)
+            attn_c.append(fw.attn_term(probs, allowed, reduction))           # (R, B)
         ctx = torch.matmul(F.dropout(probs, a['p_attn'], train).to(v.dtype), v)
         ctx = ctx.transpose(2, 3).reshape(R, B * S, D)
         o = F.dropout(_lin(ctx, P, pre + 'attention.output.dense'), a['p_hidden'], train)
         h = _ln(o + h, P, pre + 'attention.output.LayerNorm', eps)
         z = _lin(h, P, pre + 'intermediate.dense')                     # (R, B*S, d_ff) pre-activation
         if cost:
-            r = F.relu(z.float()).sum(-1).view(R, B, S)
-            ffn_c.append((r * kf).sum(-1) / (n_tok * z.shape[-1]))
+            ffn_c.append(fw.ffn_term(z.view(R, B, S, -1), keep, reduction))  # (R, B)
         o = F.dropout(_lin(_act(z, a['act']), P, pre + 'output.dense'), a['p_hidden'], train)
         h = _ln(o + h, P, pre + 'output.LayerNorm', eps)
     cls = h.view(R, B, S, D)[:, :, 0]
@@ -207,13 +200,9 @@ def head_spec(kind: str, num_labels: int, C: int = HEAD_PAD) -> torch.Tensor:
     else: h[1 + num_labels:] = -1e9                                    # padded rows never win and get no gradient
     return h
 
-def _reduce(ac, fc, ids, a, alpha, beta, penalty, reduction):
-    "Per-example C_comp (R, B) from the per-layer mean-form terms, as `comp_cost` with `reduction` 'mean' or 'sum'."
-    if reduction == 'sum':                                             # undo the normalisation, then sum over layers
-        n = (ids != a['pad']).sum(-1).float()
-        ac, fc = ac * (n * n * a['H']), fc * (n * a['d_ff'])
-    cl = (alpha * ac if penalty != 'ffn' else 0) + (beta * fc if penalty != 'attention' else 0)   # (R, L, B)
-    return cl.mean(1) if reduction == 'mean' else cl.sum(1)
+def _reduce(ac, fc, alpha, beta, penalty, reduction):
+    "Per-example C_comp (R, B) from the per-layer terms (R, L, B): `framework.combine_layers`, as `comp_cost` does."
+    return fw.combine_layers(ac, fc, alpha, beta, penalty, reduction, dim=1)
 
 def fast_loss(flat, x, y, lam, head, spec: FlatSpec, a: dict, alpha=1.0, beta=1.0, penalty='both', train=True, reduction='mean'):
     """Eq 5 for R runs at once: Σ_r L_task,r + λ_r C_comp,r, with per-example weights y[:, 1] (0 = padding row).
@@ -222,7 +211,7 @@ def fast_loss(flat, x, y, lam, head, spec: FlatSpec, a: dict, alpha=1.0, beta=1.
     P = unflatten(flat, spec)
     ids, tts = x[..., 0].long(), x[..., 1].long()
     lab, w = y[:, 0], y[:, 1]
-    logits, ac, fc = bert_forward(P, ids, tts, a, train=train, cost=True)
+    logits, ac, fc = bert_forward(P, ids, tts, a, train=train, cost=True, reduction=reduction)
     logits = logits.float()
     R, B, C = logits.shape
     mse = (logits[..., 0] - lab).square()
@@ -230,7 +219,7 @@ def fast_loss(flat, x, y, lam, head, spec: FlatSpec, a: dict, alpha=1.0, beta=1.
     per = torch.where(head[0] > 0, mse, ce)
     wsum = w.sum().clamp_min(1)
     task = (per * w).sum(-1) / wsum
-    comp = (_reduce(ac, fc, ids, a, alpha, beta, penalty, reduction) * w).sum(-1) / wsum      # (R,)
+    comp = (_reduce(ac, fc, alpha, beta, penalty, reduction) * w).sum(-1) / wsum      # (R,)
     return (task + lam * comp).sum(), torch.stack([task, comp], -1).detach()
 
 # %% ../nbs/04b_fast.ipynb #a206663b
@@ -361,9 +350,9 @@ def fast_eval(E: Engine, buckets, n: int, eval_bs: int = 1024):
         for i in range(0, len(idx), eval_bs):
             x = d['x'][i:i + eval_bs]
             with E.autocast:
-                lg, ac, fc = bert_forward(P, x[..., 0].long(), x[..., 1].long(), E.a, train=False)
+                lg, ac, fc = bert_forward(P, x[..., 0].long(), x[..., 1].long(), E.a, train=False, reduction=E.reduction)
             logits[:, idx[i:i + eval_bs]] = lg.float()
-            comp += _reduce(ac, fc, x[..., 0].long(), E.a, E.alpha, E.beta, E.penalty, E.reduction).sum(-1)
+            comp += _reduce(ac, fc, E.alpha, E.beta, E.penalty, E.reduction).sum(-1)
     return logits, comp / n
 
 def _metric(task_used, logits, labels) -> dict:
@@ -371,169 +360,126 @@ def _metric(task_used, logits, labels) -> dict:
     return {k: float(v) for k, v in task_metric(task_used, logits, labels).items()}
 
 # %% ../nbs/04b_fast.ipynb #78a80c59
-FAST_DEFAULTS = dict(task='sick', model='minilm', lam=0.0, alpha=1.0, beta=1.0, penalty='both', epochs=3, lr=1e-4,
-                     batch_size=32, warmup=0.1, max_seq_len=128, seed=0, max_steps=None, limit=None,
-                     weight_decay=0.0, max_grad_norm=1.0, reduction='mean', compile=True, out_dir=None, runs_dir='runs',
-                     name=None, save_checkpoint=False, overwrite=False, data_dir=None, eval_subset=None)
-_GROUP_FREE = ('lam', 'out_dir', 'name', 'save_checkpoint', 'overwrite')   # may differ inside one batched group
+FAST_KEYS = ('task', 'model', 'lam', 'alpha', 'beta', 'penalty', 'reduction', 'epochs', 'lr', 'batch_size', 'warmup', 'max_seq_len',
+             'seed', 'max_steps', 'train_subset', 'eval_subset', 'patience', 'select', 'weight_decay', 'max_grad_norm', 'data_dir',
+             'device', 'out_dir')
+_GROUP_FREE = ('lam', 'out_dir', 'lam_info')   # may differ inside one batched group
+PLAIN_ONLY = dict(init=None, teacher=None, terms=(), distill=0.0, ckpt_every=0)   # fields only the plain loop honours
 
 def group_key(cfg: dict) -> str:
-    "Configs with equal keys train together as one batched model: everything but λ and where/whether results are written."
-    return json.dumps({k: v for k, v in dict(FAST_DEFAULTS, **cfg).items() if k not in _GROUP_FREE}, sort_keys=True, default=str)
-_ENGINES, _INITS = {}, {}
+    "Configs with equal keys train together as one batched model: everything but λ and where results are written."
+    return json.dumps({k: v for k, v in cfg.items() if k not in _GROUP_FREE}, sort_keys=True, default=str)
+_ENGINES = {}
 
 def supports(cfg) -> tuple:
-    "(ok, reason): can the fast path train `cfg`? BERT-style encoders on classification/regression tasks only."
-    task = cfg.get('task', 'sick')
+    "(ok, reason): can the fast engine train `cfg` (a `train.TrainConfig` or dict)? BERT-style encoders, classification/regression, no plain-only field set."
+    c = cfg.as_dict() if hasattr(cfg, 'as_dict') else dict(cfg)
+    task = c.get('task', 'sick')
     if task not in TASKS: return False, f'unknown task {task!r}'
     if TASKS[task]['kind'] not in ('cls', 'reg'): return False, f"task {task!r} is a language-modelling task"
-    name = str(cfg.get('model', 'minilm'))
-    if name in ('minilm', 'MiniLM-L6-H384', 'embedded', 'bert-tiny') or 'bert' in name.lower(): return True, ''
-    return False, f'model {name!r} is not a BERT-style encoder'
+    name = str(c.get('model', 'minilm'))
+    if not (name in ('minilm', 'MiniLM-L6-H384', 'embedded', 'bert-tiny') or 'bert' in name.lower()):
+        return False, f'model {name!r} is not a BERT-style encoder'
+    for k, v in PLAIN_ONLY.items():
+        if c.get(k, v) not in (None, (), 0, 0.0, v): return False, f'{k} is set (the fast engine trains the λ price only)'
+    return True, ''
 
-def run_dir_of(cfg) -> Path:
-    "runs/<task>/<model>/<name>/ (name defaults to fast_lam<λ>_seed<seed>)."
-    if cfg.get('out_dir'): return Path(cfg['out_dir'])
-    name = cfg.get('name') or f"fast_lam{cfg['lam']:g}_seed{cfg['seed']}"
-    from compecon_nb.train import repo_root
-    return Path(cfg.get('runs_dir') or repo_root()/'runs')/cfg['task']/str(cfg['model'])/name
-
-def _default_loader(name, task, seed):
-    "`compecon_nb.data.load_model` with the classification head initialised under `seed` (as a Trainer run with that seed)."
-    torch.manual_seed(seed)
-    return load_model(name, task)
-
-def _init(cfg, loader):
-    key = (str(cfg['model']), cfg['task'], cfg['seed'], id(loader))
-    if key not in _INITS:
-        m, tok = loader(cfg['model'], cfg['task'], cfg['seed'])
-        spec = flat_spec(m)
-        _INITS.clear()                                                 # keep one model's weights at a time
-        _INITS[key] = (m.config, spec, to_flat([m.state_dict()], spec), tok, m)
-    return _INITS[key]
-
-_CANON = {}
 def engine_for(config, spec, R, cfg, device) -> Engine:
     "Cached Engine per (architecture, runs per group, batch size, cost and optimizer settings); all share one compiled step."
     a = arch(config)
     ka, ks = tuple(sorted(a.items())), (tuple(spec.names), tuple(spec.shapes))
     a, spec = _CANON.setdefault(ka, a), _CANON.setdefault(ks, spec)   # the same objects each time: no recompiles
+    compile_ = torch.device(device).type == 'cuda' and cfg.get('compile', True)
     key = (ka, ks, R, cfg['batch_size'], cfg['alpha'], cfg['beta'], cfg['penalty'], cfg['reduction'],
-           cfg['max_grad_norm'], cfg['weight_decay'], cfg['compile'], str(device))
+           cfg['max_grad_norm'], cfg['weight_decay'], compile_, str(device))
     if key not in _ENGINES:
         _ENGINES[key] = Engine(spec, a, R, cfg['batch_size'], device, alpha=cfg['alpha'], beta=cfg['beta'],
                                penalty=cfg['penalty'], max_grad_norm=cfg['max_grad_norm'],
-                               weight_decay=cfg['weight_decay'], reduction=cfg['reduction'],
-                               compile=cfg['compile'] and torch.device(device).type == 'cuda')
+                               weight_decay=cfg['weight_decay'], reduction=cfg['reduction'], compile=compile_)
     return _ENGINES[key]
+_CANON = {}
 
 def _sync(device):
     if torch.device(device).type == 'cuda': torch.cuda.synchronize()
 
-def _jsonl(path, row):
-    with open(path, 'a') as f: f.write(json.dumps(row) + '\n')
-
-def fast_grid(configs, device=None, loader=None, runs_per_group=None, skip_finished=True, write=True, log=print):
-    """Train every config; configs that differ only in λ (and run dir) train together as one batched model of
-    R = `runs_per_group` runs (default: the largest group), so one compile and one set of CUDA graphs serves the grid.
-    Returns one result dict per config (config, per-epoch rows, final metrics, timings)."""
-    from compecon_nb import runs as _runs
+def fast_grid(configs, prepare, device=None, runs_per_group=None, log=print):
+    """Train `configs` (dicts of FAST_KEYS, built by `train.fit_grid`; λ in the loss's units). Configs that differ only in λ
+    train together as one batched model of R = `runs_per_group` runs, so one compile and one set of CUDA graphs serves a grid.
+    `prepare(cfg) -> train.prepare(...)`: the data and the freshly initialised model every engine uses.
+    Writes into each `out_dir`: epochs.jsonl, the selected weights under best/, then fast.json (the last write).
+    Returns one dict(config, epochs, metrics, run_dir) per config."""
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    loader = loader or _default_loader
-    cfgs = [dict(FAST_DEFAULTS, **c) for c in configs]
-    for c in cfgs:
-        ok, why = supports(c)
-        if not ok: raise NotImplementedError(f'compecon_nb.fast cannot train this config: {why}; use the plain loop (train.fit with fast=False)')
-        _runs.check_choice('penalty', c['penalty'], ('attention', 'ffn', 'both'))
-        _runs.check_choice('reduction', c['reduction'], ('mean', 'sum'))
-        _runs.check_number('lam', c['lam'], lo=0); _runs.check_number('lr', c['lr'], lo=0, lo_open=True)
     groups = {}
-    for i, c in enumerate(cfgs):
-        groups.setdefault(group_key(c), []).append(i)
+    for i, c in enumerate(configs): groups.setdefault(group_key(c), []).append(i)
     R = runs_per_group or max(len(g) for g in groups.values())
-    results = [None] * len(cfgs)
-    for gi, idxs in enumerate(groups.values()):
+    results = [None] * len(configs)
+    for idxs in groups.values():
         for j in range(0, len(idxs), R):
-            chunk = [i for i in idxs[j:j + R] if not (write and skip_finished and not cfgs[i]['overwrite']
-                                                      and _runs.is_finished(run_dir_of(cfgs[i])))]
-            for i in idxs[j:j + R]:
-                if i not in chunk: results[i] = dict(config=cfgs[i], skipped='finished', run_dir=str(run_dir_of(cfgs[i])))
-            if chunk: _fit_group([cfgs[i] for i in chunk], chunk, results, R, device, loader, write, log)
+            chunk = idxs[j:j + R]
+            _fit_group([configs[i] for i in chunk], chunk, results, R, device, prepare, log)
     return results
 
-def _fit_group(cs, idxs, results, R, device, loader, write, log):
-    from compecon_nb import runs as _runs
+def _fit_group(cs, idxs, results, R, device, prepare, log):
     c0 = cs[0]
-    config, spec, flat0, tok, _ = _init(c0, loader)
-    data = gpu_task(c0['task'], tok, c0['max_seq_len'], device, data_dir=c0['data_dir'], limit=c0['limit'],
-                    eval_limit=c0.get('eval_subset') or None)
-    E = engine_for(config, spec, R, c0, device)
-    tu = data['source']['task_used']
+    P = prepare(c0)
+    model, tok = P['model'], P['tokenizer']
+    spec = flat_spec(model)
+    flat0 = to_flat([model.state_dict()], spec)
+    key = json.dumps({k: c0[k] for k in ('task', 'model', 'max_seq_len', 'train_subset', 'eval_subset', 'data_dir', 'seed')}, default=str)
+    data = gpu_task(P['raw'], tok, c0['max_seq_len'], device, key=key)
+    E = engine_for(model.config, spec, R, c0, device)
+    tu, sel = data['source']['task_used'], data['splits'][0]
+    info = TASKS[tu]
     lams = [c['lam'] for c in cs] + [cs[-1]['lam']] * (R - len(cs))   # padding runs repeat the last λ, unreported
     rng = np.random.default_rng(c0['seed'])
     plans = [epoch_plan(data['train'], c0['batch_size'], rng, device) for _ in range(c0['epochs'])]
     steps_per_epoch = len(plans[0][1])
     total = c0['epochs'] * steps_per_epoch if not c0['max_steps'] else min(c0['max_steps'], c0['epochs'] * steps_per_epoch)
     warm = math.ceil(c0['warmup'] * total) if c0['warmup'] < 1 else int(c0['warmup'])
-    info = TASKS[tu]
     E.reset(flat0.expand(R, -1), lams, c0['lr'], warm, total, head_spec(info['kind'], info['num_labels'], E.a['C']))
     torch.manual_seed(c0['seed'])
-    dirs = [run_dir_of(c) for c in cs]
-    if write:
-        for c, d in zip(cs, dirs):
-            _runs.start_run(d, {k: v for k, v in c.items() if k not in ('runs_dir',)}, overwrite=c['overwrite'])
-            if (d/'epochs.jsonl').exists(): (d/'epochs.jsonl').unlink()
+    dirs = [Path(c['out_dir']) for c in cs]
     epochs, step, train_s, comp0 = [[] for _ in cs], 0, 0.0, E.compile_s + E.capture_s
-    keep_best = write and any(c['save_checkpoint'] for c in cs)
-    best_flat, best_score = (E.flat.detach().clone() if keep_best else None), [-math.inf] * len(cs)
-    n_seen = 0
+    best_flat, best, bad, stopped = E.flat.detach().clone(), [None] * len(cs), [0] * len(cs), [False] * len(cs)
     for ep, (per, order) in enumerate(plans):
-        if step >= total: break
+        if step >= total or all(stopped): break
         _sync(device); t0 = time.perf_counter(); c_before = E.compile_s + E.capture_s
         for S, i in order:
             if step >= total: break
             X, Y = per[S]
             E.run_step(X[i], Y[i]); step += 1
-            n_seen += c0['batch_size']
         _sync(device)
         train_s += time.perf_counter() - t0 - (E.compile_s + E.capture_s - c_before)
         acc = E.acc.detach().cpu().clone().numpy(); E.acc.zero_()
-        logits, vcomp = fast_eval(E, data['validation'], data['validation_n'])
-        logits, vcomp = logits[..., :info['num_labels']].cpu().numpy(), vcomp.cpu().numpy()
         if not np.isfinite(acc).all(): raise _runs.NonFiniteLossError(f"non-finite training loss/cost at epoch {ep} (step {step}) of {[c['lam'] for c in cs]}")
+        logits, vcomp = fast_eval(E, data[sel], data[sel + '_n'])
+        logits, vcomp = logits[..., :info['num_labels']].cpu().numpy(), vcomp.cpu().numpy()
         for r, c in enumerate(cs):
-            m = _metric(tu, logits[r], data['validation_y'])
-            row = dict(epoch=ep + 1, step=step, train_loss=float(acc[r, 0] / acc[r, 3]), train_comp_cost=float(acc[r, 1] / acc[r, 3]),
-                       grad_norm=float(acc[r, 2] / acc[r, 3]), val_comp_cost=float(vcomp[r]), **{f'val_{k}': v for k, v in m.items()})
+            if stopped[r]: continue                                    # early-stopped: as the plain loop, no further epochs
+            m = _metric(tu, logits[r], data[sel + '_y'])
+            n = max(acc[r, 3], 1)
+            row = dict(epoch=ep, step=step, train_loss=float((acc[r, 0] + lams[r] * acc[r, 1]) / n), train_task=float(acc[r, 0] / n),
+                       train_cost=float(acc[r, 1] / n), grad_norm=float(acc[r, 2] / n), split=sel,
+                       val_comp_cost=float(vcomp[r]), **{f'val_{k}': v for k, v in m.items()})
             epochs[r].append(row)
-            if write: _jsonl(dirs[r]/'epochs.jsonl', row)
             score = row['val_' + info['metric']]
-            if score > best_score[r]:                                  # the best epoch's weights are the ones kept
-                best_score[r] = score
-                if keep_best:
-                    with torch.no_grad(): best_flat[r].copy_(E.flat[r])
-    samples = c0['epochs'] * data['train_n'] if not c0['max_steps'] else step * c0['batch_size']
-    timing = dict(train_s=train_s, steps=step, ms_per_step=1e3 * train_s / max(step, 1), samples_per_s=samples / max(train_s, 1e-9),
-                  samples_per_s_all_runs=len(cs) * samples / max(train_s, 1e-9),
+            if c['select'] == 'last' or best[r] is None or score > best[r]:
+                best[r], bad[r] = score, 0
+                with torch.no_grad(): best_flat[r].copy_(E.flat[r])
+            else: bad[r] += 1
+            if c['patience'] and bad[r] >= c['patience']: stopped[r] = True
+    timing = dict(train_s=train_s, steps=step, ms_per_step=1e3 * train_s / max(step, 1),
+                  samples_per_s=step * c0['batch_size'] / max(train_s, 1e-9), samples_per_s_all_runs=len(cs) * step * c0['batch_size'] / max(train_s, 1e-9),
                   runs_in_batch=R, real_runs_in_batch=len(cs), compile_s=E.compile_s + E.capture_s - comp0,
                   compiled=E.compiled, cuda_graphs=E.graphs_on, device=str(device))
     for r, (c, i) in enumerate(zip(cs, idxs)):
-        last = epochs[r][-1]
-        best = max(epochs[r], key=lambda e: e['val_' + TASKS[tu]['metric']])
-        metrics = dict(task=c['task'], task_used=tu, data_source=data['source']['where'], split='validation',
-                       metric_name=TASKS[tu]['metric'], metric=last['val_' + TASKS[tu]['metric']],
-                       **{k: v for k, v in last.items() if k.startswith('val_')}, comp_cost=last['val_comp_cost'],
-                       best_epoch=best['epoch'], train_loss=last['train_loss'], **timing)
-        if write:
-            if c['save_checkpoint']:
-                m = _INITS[next(iter(_INITS))][4]
-                m.load_state_dict(from_flat(best_flat, E.spec, r, info['num_labels']), strict=False)
-                _runs.save_checkpoint(dirs[r], m, step=step, extra=dict(epoch=best['epoch'], weights='best epoch'))
-            _runs.finish_run(dirs[r], metrics)
+        be = max(range(len(epochs[r])), key=lambda e: epochs[r][e]['val_' + info['metric']]) if c['select'] != 'last' else len(epochs[r]) - 1
+        metrics = dict(task_used=tu, selection_split=sel, metric_name=info['metric'], best_epoch=epochs[r][be]['epoch'],
+                       val_score=epochs[r][be]['val_' + info['metric']], epochs_run=len(epochs[r]), **timing)
+        model.load_state_dict(from_flat(best_flat, E.spec, r, info['num_labels']), strict=False)
+        _runs.atomic_write_jsonl(dirs[r]/'epochs.jsonl', epochs[r])
+        _runs.save_checkpoint(dirs[r]/'best', model, step=step, rng=False, extra=dict(epoch=metrics['best_epoch']))
+        _runs.atomic_write_json(dirs[r]/'fast.json', dict(config=c, epochs=epochs[r], metrics=metrics))   # last: "trained"
         results[i] = dict(config=c, epochs=epochs[r], metrics=metrics, run_dir=str(dirs[r]))
     if log: log(f"{c0['task']} seed {c0['seed']} λ {[c['lam'] for c in cs]}: {step} steps, {timing['samples_per_s']:.0f} samples/s "
-                f"per run, compile {timing['compile_s']:.1f} s, metric {[round(results[i]['metrics']['metric'], 4) for i in idxs]}")
-
-def fast_fit(cfg: dict, **kw) -> dict:
-    "Train one config (see FAST_DEFAULTS) on the fast path; writes the run directory; returns dict(config, epochs, metrics, run_dir)."
-    return fast_grid([cfg], **kw)[0]
+                f"per run, compile {timing['compile_s']:.1f} s, {sel} {info['metric']} {[round(results[i]['metrics']['val_score'], 4) for i in idxs]}")

@@ -17,8 +17,9 @@ from transformers.masking_utils import AttentionMaskInterface, eager_mask
 # %% auto #0
 __all__ = ['PENALTIES', 'PAPER', 'dims', 'agents', 'Record', 'allowed_keys', 'compecon_attention', 'attention_modules',
            'ffn_modules', 'attn_out_proj', 'ffn_out_proj', 'weight_oi', 'widths', 'set_attention', 'observe',
-           'valid_queries', 'attn_cost_literal', 'effective_keys', 'attn_cost', 'ffn_cost', 'comp_cost', 'gini',
-           'entropy_bits', 'head_stats', 'flops', 'counted_flops', 'remove_heads', 'remove_neurons', 'load_pruned']
+           'valid_queries', 'attn_cost_literal', 'effective_keys', 'attn_cost', 'ffn_cost', 'attn_term', 'ffn_term',
+           'combine_layers', 'comp_cost', 'gini', 'entropy_bits', 'head_stats', 'flops', 'counted_flops',
+           'remove_heads', 'remove_neurons', 'load_pruned']
 
 # %% ../nbs/00_framework.ipynb #62188705
 def dims(model) -> dict:
@@ -189,6 +190,27 @@ def ffn_cost(pre, token_mask=None) -> torch.Tensor:
 # %% ../nbs/00_framework.ipynb #148921f2
 PENALTIES = ('attention', 'ffn', 'both')
 
+def attn_term(probs, allowed, reduction: str = 'mean', form: str = 'effective') -> torch.Tensor:
+    """Eq 2's attention term of one layer per example, from probs (..., H, Q, K) and `allowed` (..., 1, Q, K): 'sum' adds it
+    over heads and valid queries (Eq 2 as written); 'mean' divides each query's term by its allowed keys and averages."""
+    per_q = effective_keys(probs) if form == 'effective' else probs.float().sum(-1)       # (..., H, Q)
+    vq = valid_queries(allowed).to(per_q.dtype)                                             # (..., 1, Q)
+    if reduction == 'sum': return (per_q * vq).sum((-1, -2))
+    per_q = per_q / allowed.sum(-1).clamp_min(1)
+    return (per_q * vq).sum((-1, -2)) / (vq.sum((-1, -2)) * probs.shape[-3]).clamp_min(1)
+
+def ffn_term(pre, token_mask=None, reduction: str = 'mean') -> torch.Tensor:
+    "Eq 2's FFN term of one layer per example, from pre-activations (..., T, d_ff): ‖ReLU(·)‖₁ over real tokens ('sum') or per token and neuron ('mean')."
+    t = ffn_cost(pre, token_mask)
+    if reduction == 'sum': return t
+    n_tok = token_mask.to(t.dtype).sum(-1) if token_mask is not None else torch.full_like(t, pre.shape[-2])
+    return t / (n_tok.clamp_min(1) * pre.shape[-1])
+
+def combine_layers(attn, ffn, alpha: float = 1.0, beta: float = 1.0, penalty: str = 'both', reduction: str = 'mean', dim: int = 0):
+    "C_comp from per-layer terms stacked along `dim`: α·attention + β·FFN (the priced parts), averaged ('mean') or summed ('sum') over layers."
+    c = (alpha * attn if penalty != 'ffn' else 0) + (beta * ffn if penalty != 'attention' else 0)
+    return c.mean(dim) if reduction == 'mean' else c.sum(dim)
+
 def comp_cost(rec: Record, alpha: float = 1.0, beta: float = 1.0, penalty: str = 'both',
               reduction: str = 'mean', attn_form: str = 'effective') -> dict:
     "C_comp of Eq 2 from a `Record`: dict(total=scalar, attn=(L,), ffn=(L,), per_layer=(L,)), batch-averaged."
@@ -198,29 +220,19 @@ def comp_cost(rec: Record, alpha: float = 1.0, beta: float = 1.0, penalty: str =
     attn, ffn = [], []
     for l in rec.layers:
         if penalty != 'ffn' and l in rec.probs:
-            p, a = rec.probs[l], rec.allowed[l]
-            if reduction == 'sum': t = (attn_cost if attn_form == 'effective' else attn_cost_literal)(p, a)
-            else:
-                per_q = (effective_keys(p) if attn_form == 'effective' else p.float().sum(-1)) / a.sum(-1).clamp_min(1)
-                vq = valid_queries(a)
-                t = (per_q * vq).sum((-1, -2)) / (vq.sum((-1, -2)) * p.shape[1]).clamp_min(1)
-            attn.append(t.mean())
+            attn.append(attn_term(rec.probs[l], rec.allowed[l], reduction, attn_form).mean())
         if penalty != 'attention' and l in rec.ffn_pre:
             pre = rec.ffn_pre[l]
             tm = valid_queries(rec.allowed[l])[:, 0].to(pre.dtype) if l in rec.allowed else None
-            t = ffn_cost(pre, tm)
-            if reduction == 'mean':
-                n_tok = tm.sum(-1) if tm is not None else torch.full_like(t, pre.shape[1])
-                t = t / (n_tok.clamp_min(1) * pre.shape[-1])
-            ffn.append(t.mean())
+            ffn.append(ffn_term(pre, tm, reduction).mean())
     z = torch.zeros(())
     attn = torch.stack(attn) if attn else z.new_zeros(0)
     ffn = torch.stack(ffn) if ffn else z.new_zeros(0)
     L = max(len(attn), len(ffn))
-    a_ = alpha * attn if len(attn) else torch.zeros(L, device=ffn.device)
-    f_ = beta * ffn if len(ffn) else torch.zeros(L, device=a_.device)
-    per_layer = a_ + f_
-    total = per_layer.mean() if reduction == 'mean' else per_layer.sum()
+    a_ = attn if len(attn) else torch.zeros(L, device=ffn.device)
+    f_ = ffn if len(ffn) else torch.zeros(L, device=a_.device)
+    per_layer = alpha * a_ + beta * f_
+    total = combine_layers(a_, f_, alpha, beta, 'both', reduction)
     return dict(total=total, attn=attn, ffn=ffn, per_layer=per_layer)
 
 # %% ../nbs/00_framework.ipynb #93120ab6
@@ -243,7 +255,8 @@ def entropy_bits(p, mask=None, dim: int = -1) -> torch.Tensor:
 
 # %% ../nbs/00_framework.ipynb #abb341fa
 def head_stats(rec: Record) -> dict:
-    "Mean Gini and entropy (bits) of each head's attention over real queries: dict(gini=(B,L,H), entropy=(B,L,H))."
+    """Mean Gini and entropy (bits) of each head's attention over real queries: dict(gini=(B,L,H), entropy=(B,L,H)); layers that
+    kept fewer heads (a pruned or compacted model) are padded with NaN to the widest layer, so `torch.nanmean` averages real heads."""
     g, h = [], []
     for l in sorted(rec.probs):
         p, a = rec.probs[l].detach(), rec.allowed[l]
@@ -251,7 +264,10 @@ def head_stats(rec: Record) -> dict:
         n = vq.sum(-1).clamp_min(1)
         g.append((gini(p, a) * vq).sum(-1) / n)
         h.append((entropy_bits(p, a) * vq).sum(-1) / n)
-    return dict(gini=torch.stack(g, 1), entropy=torch.stack(h, 1))
+    if not g: return dict(gini=torch.zeros(0, 0, 0), entropy=torch.zeros(0, 0, 0))
+    H = max(x.shape[1] for x in g)
+    pad = lambda x: torch.cat([x, x.new_full((x.shape[0], H - x.shape[1]), float('nan'))], 1)
+    return dict(gini=torch.stack([pad(x) for x in g], 1), entropy=torch.stack([pad(x) for x in h], 1))
 
 # %% ../nbs/00_framework.ipynb #ab2015d3
 def flops(d: dict, seq_len: int, k: int | None = None, ffn_active: float = 1.0, causal: bool | None = None,

@@ -12,11 +12,12 @@ from importlib import metadata
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['STAMP_FILE', 'IGNORE_KEYS', 'atomic_write_json', 'atomic_write_jsonl', 'read_jsonl', 'CorruptFileError', 'read_json',
-           'git_info', 'env_info', 'repo_root', 'code_stamp', 'write_results', 'results_stamp', 'RunExistsError',
-           'ConfigMismatchError', 'config_diff', 'is_finished', 'start_run', 'finish_run', 'load_runs', 'check_number',
-           'check_int_range', 'check_choice', 'check_k', 'check_budget', 'CorruptCheckpointError', 'rng_state',
-           'set_rng_state', 'save_checkpoint', 'list_checkpoints', 'latest_checkpoint', 'load_checkpoint',
+__all__ = ['STAMP_FILE', 'IGNORE_KEYS', 'LOCK_FILE', 'atomic_write_json', 'atomic_write_jsonl', 'read_jsonl', 'CorruptFileError',
+           'read_json', 'git_info', 'env_info', 'repo_root', 'code_stamp', 'write_results', 'results_stamp',
+           'RunExistsError', 'ConfigMismatchError', 'config_diff', 'is_finished', 'RunLockedError', 'lock_run',
+           'release_run', 'run_lock', 'start_run', 'finish_run', 'read_metrics', 'load_runs', 'check_number',
+           'check_int_range', 'check_choice', 'check_params', 'check_k', 'check_budget', 'CorruptCheckpointError',
+           'rng_state', 'set_rng_state', 'save_checkpoint', 'list_checkpoints', 'latest_checkpoint', 'load_checkpoint',
            'NonFiniteLossError', 'check_finite', 'oom_hint', 'oom_guard']
 
 # %% ../nbs/02_runs.ipynb #30b53eb0
@@ -36,18 +37,36 @@ def _fsync_dir(d):
         finally: os.close(fd)
     except OSError: pass
 
+def _umask():
+    "The process umask (from /proc where it can be read without changing it)."
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('Umask:'): return int(line.split()[1], 8)
+    m = os.umask(0o022); os.umask(m)
+    return m
+
+def _named(e, path):
+    "`e` (an OSError) again, with the file being written in its message (a full disk otherwise names no file)."
+    if e.errno is None or str(path) in str(e): return e
+    try: return type(e)(e.errno, f'{e.strerror or e} while writing {path}')
+    except TypeError: return OSError(e.errno, f'{e.strerror or e} while writing {path}')
+
 def _atomic_write(path, write, mode='w'):
     "Call `write(f)` on a temp file next to `path`, fsync, then rename over `path`; the temp file is removed on error."
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    except OSError as e: raise _named(e, path) from e
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())   # the mode open() would give: mkstemp makes the file private (0600)
         with os.fdopen(fd, mode) as f:
             write(f)
             f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError): os.unlink(tmp)
+        if isinstance(e, OSError) and (n := _named(e, path)) is not e: raise n from e
         raise
     _fsync_dir(path.parent)
     return path
@@ -196,35 +215,88 @@ def _move_aside(run_dir):
     return dest
 
 # %% ../nbs/02_runs.ipynb #da92e8f2
-def start_run(out_dir, config, overwrite=False, ignore=IGNORE_KEYS):
-    "Create (or resume) the run directory `out_dir` for `config`; refuses finished runs and different configs unless `overwrite`."
+LOCK_FILE = '.lock'
+_HELD = {}   # resolved run directory -> the open lock file this process holds
+
+class RunLockedError(RuntimeError):
+    "Another process is using the run directory."
+
+def lock_run(run_dir):
+    "Take the exclusive lock of `run_dir` (`fcntl.flock` on `<run_dir>/.lock`) for this process; `RunLockedError` if another holds it."
+    run_dir = Path(run_dir)
+    key = str(run_dir.resolve())
+    if key in _HELD: return run_dir   # this process holds it already (a retry in the same kernel)
+    try: import fcntl
+    except ImportError: return run_dir   # no flock on this platform: no lock
+    run_dir.mkdir(parents=True, exist_ok=True)
+    f = open(run_dir/LOCK_FILE, 'a+')
+    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0); who = f.read().strip(); f.close()
+        raise RunLockedError(f'run directory {run_dir} is in use by another process (pid {who or "unknown"}): two runs in one '
+                             'directory would take each other\'s checkpoints. Wait for it to end (its lock goes with it), '
+                             'or pick another out_dir.') from None
+    f.seek(0); f.truncate(); f.write(f'{os.getpid()}\n'); f.flush()
+    _HELD[key] = f
+    return run_dir
+
+def release_run(run_dir):
+    "Release this process's lock of `run_dir` (no-op if it holds none)."
+    if (f := _HELD.pop(str(Path(run_dir).resolve()), None)) is not None: f.close()   # closing drops the flock
+
+@contextlib.contextmanager
+def run_lock(run_dir):
+    "`lock_run(run_dir)` for the `with` block (a lock this process already held stays held)."
+    held = str(Path(run_dir).resolve()) in _HELD
+    lock_run(run_dir)
+    try: yield Path(run_dir)
+    finally:
+        if not held: release_run(run_dir)
+
+def _entries(run_dir):
+    "What `run_dir` holds besides its lock file ([] if it does not exist)."
+    return [p for p in run_dir.iterdir() if p.name != LOCK_FILE] if run_dir.is_dir() else []
+
+def start_run(out_dir, config, overwrite=False, ignore=IGNORE_KEYS, lock=True):
+    "Create (or resume) the run directory `out_dir` for `config`, locked for this process until `finish_run`; refuses finished runs, different configs (unless `overwrite`) and runs in use."
     run_dir, new = Path(out_dir), _canonical(config, ())
     cfg_file = run_dir/'config.json'
     if run_dir.exists() and not run_dir.is_dir(): raise NotADirectoryError(f'{run_dir} exists and is not a directory')
-    if run_dir.is_dir() and any(run_dir.iterdir()):
-        if overwrite:
-            old = _move_aside(run_dir)
-            warnings.warn(f'overwrite=True: moved the previous contents of {run_dir} to {old}')
-        elif not cfg_file.is_file():
-            raise FileExistsError(f'{run_dir} is not empty and holds no config.json, so it is not a run directory; '
-                                  'pick a new out_dir or pass overwrite=True to move it aside')
-        else:
-            diff = config_diff(read_json(cfg_file), new, ignore)
-            if diff:
-                lines = '\n'.join(f'  {k}: {o!r} (in {cfg_file}) != {n!r} (now)' for k, (o, n) in diff.items())
-                raise ConfigMismatchError(f'run directory {run_dir} was started with a different config; differing keys: '
-                                          f'{", ".join(diff)}\n{lines}\nPick another out_dir, or pass overwrite=True '
-                                          'to move the old run aside.')
-            if is_finished(run_dir):
-                raise RunExistsError(f'finished run at {run_dir}; pass overwrite=True to replace it '
-                                     '(the old run is moved aside, not deleted), or skip it with is_finished()')
-            return run_dir  # unfinished, same config: resume
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(cfg_file, new)
-    return run_dir
+    not_a_run = lambda: FileExistsError(f'{run_dir} is not empty and holds no config.json, so it is not a run directory; '
+                                        'pick a new out_dir or pass overwrite=True to move it aside')
+    if _entries(run_dir) and not cfg_file.is_file() and not overwrite: raise not_a_run()   # leave a foreign folder untouched
+    held = str(run_dir.resolve()) in _HELD
+    if lock: lock_run(run_dir)
+    try:
+        if _entries(run_dir):
+            if overwrite:
+                old_lock = _HELD.pop(str(run_dir.resolve()), None)   # moves aside with the old run
+                old = _move_aside(run_dir)
+                run_dir.mkdir(parents=True, exist_ok=True)
+                if lock: lock_run(run_dir)
+                if old_lock is not None: old_lock.close()
+                warnings.warn(f'overwrite=True: moved the previous contents of {run_dir} to {old}')
+            elif not cfg_file.is_file(): raise not_a_run()
+            else:
+                diff = config_diff(read_json(cfg_file), new, ignore)
+                if diff:
+                    lines = '\n'.join(f'  {k}: {o!r} (in {cfg_file}) != {n!r} (now)' for k, (o, n) in diff.items())
+                    raise ConfigMismatchError(f'run directory {run_dir} was started with a different config; differing keys: '
+                                              f'{", ".join(diff)}\n{lines}\nPick another out_dir, or pass overwrite=True '
+                                              'to move the old run aside.')
+                if is_finished(run_dir):
+                    raise RunExistsError(f'finished run at {run_dir}; pass overwrite=True to replace it '
+                                         '(the old run is moved aside, not deleted), or skip it with is_finished()')
+                return run_dir  # unfinished, same config: resume
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(cfg_file, new)
+        return run_dir
+    except BaseException:
+        if lock and not held: release_run(run_dir)
+        raise
 
 def finish_run(run_dir, metrics, env=None):
-    "Write `metrics.json` atomically (adding `env_info()` and the finish time), then the `DONE` marker."
+    "Write `metrics.json` atomically (adding `env_info()` and the finish time), then the `DONE` marker; release the run's lock."
     run_dir = Path(run_dir)
     if not (run_dir/'config.json').is_file():
         raise FileNotFoundError(f'{run_dir} has no config.json: call start_run(out_dir, config) before finish_run')
@@ -232,17 +304,37 @@ def finish_run(run_dir, metrics, env=None):
     m = {**metrics, 'env': env if env is not None else env_info(), 'finished': _utc()}
     atomic_write_json(run_dir/'metrics.json', m)
     _atomic_write(run_dir/'DONE', lambda f: f.write(m['finished'] + '\n'))
+    release_run(run_dir)
     return run_dir/'metrics.json'
 
 # %% ../nbs/02_runs.ipynb #a82b95df
-def _row(name, path, d):
-    "Flatten a {'config', 'metrics'} record (or a flat dict) into one row."
+def _json_object(path):
+    "The JSON object in `path`; CorruptFileError (naming the file) if it is not valid JSON or not an object."
+    d = read_json(path)
+    if not isinstance(d, dict): raise CorruptFileError(f'{path} holds a JSON {type(d).__name__}, not an object')
+    return d
+
+def _skip(path, e):
+    "Warn that `path` is skipped, saying why (the error's text after the path)."
+    why = str(e)[len(str(path)):].lstrip(': ') if str(e).startswith(str(path)) else str(e)
+    warnings.warn(f'skipping {path}, which {why}')
+
+def _row(name, path, d, run_dir=None):
+    "Flatten a {'config', 'metrics'} record (or a flat dict) into one row; `run`, `path` (and `run_dir`) are where it was found."
     if not isinstance(d, dict): raise CorruptFileError(f'{path}: expected a JSON object per run, got {type(d).__name__}')
-    base = {**d.get('config', {}), **d.get('metrics', {})} if ('config' in d or 'metrics' in d) else dict(d)
-    return {'run': name, 'path': str(path), **base}
+    base = {**(d.get('config') or {}), **(d.get('metrics') or {})} if ('config' in d or 'metrics' in d) else dict(d)
+    where = dict(run=name, path=str(path), **({'run_dir': str(run_dir)} if run_dir is not None else {}))
+    return {**where, **base, **where}   # a recorded run/path/run_dir never overrides the folder
+
+def read_metrics(run_dir) -> dict | None:
+    "`metrics.json` of the finished run in `run_dir`, with `run_dir` set to that folder; None if unfinished, or (with a warning naming the file) corrupt."
+    run_dir = Path(run_dir)
+    if not is_finished(run_dir): return None
+    try: return {**_json_object(run_dir/'metrics.json'), 'run_dir': str(run_dir)}
+    except CorruptFileError as e: _skip(run_dir/'metrics.json', e); return None
 
 def load_runs(results_dir):
-    "Rows (config + metrics) of the finished runs under `results_dir`: run directories and/or `*.json` result files."
+    "Rows (config + metrics) of the finished runs under `results_dir` (run directories and/or `*.json` result files); bad files are skipped with a warning."
     results_dir = Path(results_dir)
     if not results_dir.is_dir(): raise FileNotFoundError(f'results directory {results_dir} does not exist ({results_dir.resolve()})')
     rows = []
@@ -251,12 +343,19 @@ def load_runs(results_dir):
         if p.is_dir() and (p/'config.json').is_file():
             if not is_finished(p):
                 warnings.warn(f'skipping unfinished run {p} (no metrics.json + DONE)'); continue
-            rows.append(_row(p.name, p, dict(config=read_json(p/'config.json'), metrics=read_json(p/'metrics.json'))))
+            try: rec = {f: _json_object(p/f'{f}.json') for f in ('config', 'metrics')}
+            except CorruptFileError as e:
+                _skip(next(p/f for f in ('config.json', 'metrics.json') if str(e).startswith(str(p/f))), e); continue
+            rows.append(_row(p.name, p, rec, run_dir=p))
         elif p.is_file() and p.suffix == '.json':
-            d = read_json(p)
+            try: d = read_json(p)
+            except CorruptFileError as e: _skip(p, e); continue
             for i, r in enumerate(d if isinstance(d, list) else [d]):
-                rows.append(_row(p.stem if not isinstance(d, list) else f'{p.stem}[{i}]', p, r))
+                name = p.stem if not isinstance(d, list) else f'{p.stem}[{i}]'
+                if isinstance(r, dict): rows.append(_row(name, p, r))
+                else: warnings.warn(f'skipping {name} of {p}: a JSON {type(r).__name__}, not an object')
     return rows
+
 
 # %% ../nbs/02_runs.ipynb #e7b2b615
 def _fmt_range(lo, hi, lo_open, hi_open):
@@ -303,6 +402,18 @@ def check_choice(name, value, choices):
     close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
     hint = f' (did you mean {close[0]!r}?)' if close else ''
     raise ValueError(f'{name}={value!r} is not accepted{hint}; accepted values: {", ".join(map(repr, choices))}')
+
+def check_params(given: dict, accepted) -> dict:
+    "Return `given` if all its keys are `accepted` names; else a ValueError naming each unknown key and the closest accepted one."
+    accepted = [str(a) for a in accepted]
+    low = {a.lower(): a for a in accepted}
+    def one(k):
+        close = difflib.get_close_matches(str(k).lower(), list(low), n=1)
+        return f'{k}={given[k]!r}' + (f' (did you mean {low[close[0]]!r}?)' if close else '')
+    unknown = [k for k in given if k not in accepted]
+    if unknown: raise ValueError(f'unknown parameter{"s" if len(unknown) > 1 else ""} {", ".join(map(one, unknown))}; '
+                                 f'accepted parameters: {", ".join(accepted)}')
+    return given
 
 def check_k(k, seq_len=None):
     "Top-k attention's k: an integer with 1 <= k <= seq_len."
@@ -392,17 +503,44 @@ def list_checkpoints(run_dir):
     d = _ckpt_dir(run_dir)
     return sorted(d.glob('step-*.json')) if d.is_dir() else []
 
+def _remedy(ckpt_dir):
+    return (f'To start this run again from scratch: pass overwrite=True (the old run is moved aside, not deleted), '
+            f'or remove {ckpt_dir}')
+
 def latest_checkpoint(run_dir):
-    "Sidecar of the newest complete checkpoint of `run_dir`, or None."
-    c = list_checkpoints(run_dir)
+    "Sidecar of the newest complete checkpoint of `run_dir`, or None; warns about newer checkpoint files that have no sidecar."
+    c, d = list_checkpoints(run_dir), _ckpt_dir(run_dir)
+    stem = lambda p: p.name.split('.')[0]
+    orphans = sorted(p.name for p in d.glob('step-*') if p.suffix != '.json' and not (d/f'{stem(p)}.json').exists()
+                     and (not c or stem(p) > c[-1].stem)) if d.is_dir() else []
+    if orphans:
+        warnings.warn(f'{d} holds {", ".join(orphans)} with no sidecar (.json): a save was interrupted or the sidecar was deleted. '
+                      + (f'They are ignored; resuming from {c[-1].name}. ' if c else 'There is no complete checkpoint, so the run starts from the beginning. ')
+                      + _remedy(d) + ' to silence this.')
     return c[-1] if c else None
 
 # %% ../nbs/02_runs.ipynb #ac5cc568
 def load_checkpoint(path, model=None, optimizer=None, scheduler=None, restore_rng=False, map_location='cpu'):
     "Verify (size + SHA-256) and load a checkpoint (sidecar `.json`, its `.safetensors`, or a run dir -> newest); optionally into `model`/`optimizer`/`scheduler`."
+    try: return _load_checkpoint(Path(path), model, optimizer, scheduler, restore_rng, map_location)
+    except CorruptCheckpointError as e:
+        p = Path(path)
+        d = (p if p.name == 'checkpoints' else _ckpt_dir(p)) if p.is_dir() else p.parent
+        raise CorruptCheckpointError(f'{e}. {_remedy(d)}.') from e.__cause__
+
+def _torch_load_safe(path, map_location):
+    "torch.load with weights_only=True; a refusal becomes a CorruptCheckpointError that names the file and the refused object."
+    import torch, re
+    try: return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:
+        what = re.search(r'Unsupported global: GLOBAL (\S+)', str(e))
+        raise CorruptCheckpointError(f'checkpoint file {path} holds objects other than tensors and plain containers'
+                                     f'{f" ({what.group(1)})" if what else ""}: save_checkpoint does not write those, so it was '
+                                     'replaced or altered, and it is not loaded') from None
+
+def _load_checkpoint(path, model, optimizer, scheduler, restore_rng, map_location):
     import torch
     from safetensors.torch import load
-    path = Path(path)
     if path.is_dir():
         run = path.parent if path.name == 'checkpoints' else path
         if (side := latest_checkpoint(run)) is None:
@@ -425,7 +563,7 @@ def load_checkpoint(path, model=None, optimizer=None, scheduler=None, restore_rn
         files[k] = p
     try: sd = load(files['weights'].read_bytes())
     except Exception as e: raise CorruptCheckpointError(f'checkpoint file {files["weights"]} is not a valid safetensors file: {e}') from e
-    state = torch.load(files['state'], map_location=map_location, weights_only=True) if 'state' in files else {}
+    state = _torch_load_safe(files['state'], map_location) if 'state' in files else {}
     if model is not None:
         missing, unexpected = model.load_state_dict(sd, strict=False)
         tied = {k for k in missing if _is_tied(model, k, sd)}
@@ -450,11 +588,19 @@ def _is_tied(model, key, sd):
 class NonFiniteLossError(FloatingPointError):
     "The training loss became NaN or infinite."
 
-def check_finite(loss, step, hint='the last good checkpoint is kept; try a lower learning rate or λ'):
-    "Raise NonFiniteLossError naming `step` if `loss` (float or tensor) is NaN/inf; return `loss` otherwise."
+def check_finite(loss, step, checkpoint=None, hint='try a lower learning rate or λ'):
+    "Return `loss` if finite; else NonFiniteLossError naming `step` and the last good `checkpoint` (a sidecar, a run directory, or None)."
     v = loss.detach().float().sum().item() if hasattr(loss, 'detach') else float(loss)
-    if not math.isfinite(v): raise NonFiniteLossError(f'loss is {v} at step {step}; stopping ({hint})')
-    return loss
+    if math.isfinite(v): return loss
+    ck = Path(checkpoint) if checkpoint is not None else None
+    if ck is not None and ck.is_dir():
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore'); ck = latest_checkpoint(ck.parent if ck.name == 'checkpoints' else ck)
+    if ck is not None and ck.is_file():
+        try: where = f"the last good checkpoint (step {read_json(ck)['step']}) is kept in {ck}"
+        except (CorruptFileError, KeyError, TypeError): where = f'the last checkpoint is {ck}'
+    else: where = 'no checkpoint has been saved yet, so a re-run starts from the beginning'
+    raise NonFiniteLossError(f'loss is {v} at step {step}; stopping ({where}{"; " + hint if hint else ""})')
 
 def _is_oom(exc):
     import torch

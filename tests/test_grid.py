@@ -9,7 +9,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEFILE = ROOT/'workflow'/'Snakefile'
 TINY = dict(epochs=1, max_steps=2, train_subset=16, eval_subset=16, max_seq_len=32, batch_size=8, lr=1e-3, device='cpu',
-            fast=False, patience=0)
+            engine='plain', patience=0)
 
 
 def snakemake(tmp, config, *args):
@@ -111,23 +111,25 @@ def test_real_training_notebook(tmp_path):
     assert res['n_finished'] == 1 and res['runs'][0]['metrics']['lam'] == 0.01
 
 
-def test_table3_benchmark_tiny_on_cpu(tmp_path):
-    """benchmarks/table3_gpu.py --tiny: train.fit_grid's fast-path branch (batched λ group, uncompiled on CPU) then every run
-    measured like fit; λ in paper units mapped by the measured C_sum/C_mean; a second call reads the finished runs back."""
+def test_table3_cli_tiny_on_cpu(tmp_path):
+    """`compecon-table3 --tiny`: train.fit_grid's fast engine (batched λ group, uncompiled on CPU), every run measured like fit;
+    λ in paper units mapped by the measured C_sum/C_mean; a second call reads the finished runs back."""
     out = tmp_path/'t3.json'
-    cmd = [sys.executable, str(ROOT/'benchmarks'/'table3_gpu.py'), '--out', str(out), '--tiny', '--tasks', 'stsb', '--seeds', '0',
-           '--lams', '0,1e-4', '--runs-dir', str(tmp_path/'runs')]
-    env = dict(os.environ, OMP_NUM_THREADS='1', HF_HUB_OFFLINE='1', HF_DATASETS_OFFLINE='1', PYTHONPATH=str(ROOT))
+    cmd = ['compecon-table3', '--out', str(out), '--tiny', '--tasks', 'stsb', '--seeds', '0', '--lams', '0,1e-4',
+           '--runs-dir', str(tmp_path/'runs')]
+    env = dict(os.environ, OMP_NUM_THREADS='1', HF_HUB_OFFLINE='1', HF_DATASETS_OFFLINE='1')
     r = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     d = json.loads(out.read_text())
-    ratio = d['scale']['stsb']['ratio']
-    assert ratio > 10                                                   # C_sum ≫ C_mean
+    assert d['code']['code_commit'] and d['wall_s'] > 0                  # stamped by the one writer, the grid timed as one number
     assert [x['lam_paper'] for x in d['runs']] == [0.0, 1e-4]
+    m = d['runs'][1]['metrics']
+    ratio = m['lam_mean'] / m['lam_paper']
+    assert ratio > 10                                                   # C_sum ≫ C_mean
     assert abs(d['runs'][1]['lam'] - 1e-4 * ratio) < 1e-9 * ratio
     for x in d['runs']:
         m = x['metrics']
-        assert m['loop'] == 'compecon_nb.fast' and m['gflops_dense'] > 0 and 0 <= m['ffn_sparsity_le0'] <= 1
+        assert m['engine'] == 'fast' and m['gflops_dense'] > 0 and 0 <= m['ffn_sparsity_le0'] <= 1
     mtimes = {p: p.stat().st_mtime for p in (tmp_path/'runs').rglob('metrics.json')}
     r2 = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert r2.returncode == 0, r2.stderr[-3000:]

@@ -27,7 +27,7 @@ NB = ROOT/'nbs'/'04_train.ipynb'
 # The tiny run every test here uses: a random 2-layer BERT on 32 SICK pairs, 3 epochs of 4 steps, with a price on compute
 # (so the cost path and dropout's RNG are exercised), no early stopping (every epoch runs).
 TINY = dict(task='sick', model='bert-tiny', lam=1e-3, penalty='both', epochs=3, max_steps=0, train_subset=32, eval_subset=16,
-            batch_size=8, max_seq_len=32, lr=1e-3, patience=0, seed=0, device='cpu', fast=False)
+            batch_size=8, max_seq_len=32, lr=1e-3, patience=0, seed=0, device='cpu', engine='plain')
 
 # Keys that measure time or place, not what was learned.
 VOLATILE = {'env', 'finished', 'run_dir', 'out_dir', 'overwrite', 'latency_ms_b1', 'throughput_sps', 'train_time_s',
@@ -122,7 +122,7 @@ def test_nan_loss_stops_and_keeps_checkpoint(runs_dir, monkeypatch):
     "A loss that turns NaN in epoch 2 raises NonFiniteLossError naming the step; epoch 1's checkpoint still loads."
     orig, calls = T.task_loss, [0]
     def nan_late(logits, labels, kind):
-        calls[0] += 1
+        calls[0] += torch.is_grad_enabled()          # training steps only (λ's scale is measured without gradients)
         l = orig(logits, labels, kind)
         return l * float('nan') if calls[0] == 6 else l   # training step 6 = the 2nd step of epoch 2 (4 steps per epoch)
     monkeypatch.setattr(T, 'task_loss', nan_late)
@@ -205,7 +205,7 @@ def test_papermill_bad_parameters_fail_fast(bad_params_run):
     rc = proc.wait(timeout=300)
     log, out_dir = (d/'log.txt').read_text(), d/'run'
     assert rc != 0, log[-3000:]
-    assert 'lam=-1 is out of range: accepted values are in [0, inf)' in log, log[-3000:]
+    assert 'lam=-1 is out of range' in log, log[-3000:]
     assert "penalty='heads' is not accepted" in log and "'attention'" in log, log[-3000:]
     assert not out_dir.exists()
     # before any compute: no cell before the failing one trained a model

@@ -1,0 +1,62 @@
+"""The user's path around the run machinery: the committed headline run is listed, scratch outputs stay out of git,
+and the README says what CI runs. (The unit checks of `runs` and `data` sit under their code in nbs/02_runs.ipynb and
+nbs/01_data.ipynb.)"""
+import re, subprocess, sys, warnings
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
+from compecon_nb import runs as R
+
+MAIN = ROOT/'results'/'main_run'
+
+def test_main_run_is_listed_from_its_folder():
+    "results/main_run is a finished run: load_runs lists it, with its path and run_dir the folder it was found in."
+    assert R.is_finished(MAIN)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')      # no 'skipping unfinished run' and no skipped file
+        rows = [r for r in R.load_runs(MAIN.parent) if r['run'] == 'main_run']
+    assert len(rows) == 1
+    assert rows[0]['path'] == rows[0]['run_dir'] == str(MAIN)
+    assert rows[0]['task'] == 'mnli' and rows[0]['task_used'] == 'sick' and rows[0]['score'] > 0.8
+    m = R.read_metrics(MAIN)
+    assert m['run_dir'] == str(MAIN)
+    assert '/tmp/' not in (MAIN/'metrics.json').read_text().split('"config"')[0], 'metrics.json records a foreign run_dir'
+
+def test_done_marker_is_the_finish_time():
+    "The DONE marker holds what finish_run writes: the finish time recorded in metrics.json."
+    assert (MAIN/'DONE').read_text() == R.read_json(MAIN/'metrics.json')['finished'] + '\n'
+
+@pytest.mark.parametrize('name', ['out.ipynb', 'out-stsb.ipynb', 'output.ipynb'])
+def test_scratch_notebooks_are_ignored(name):
+    "The README's `papermill ... out.ipynb` writes at the repository root; git ignores it there (not a tracked notebook)."
+    if not (ROOT/'.git').exists(): pytest.skip('not a git checkout')
+    r = subprocess.run(['git', '-C', str(ROOT), 'check-ignore', '-q', name], capture_output=True)
+    assert r.returncode == 0, f'{name} at the repository root is not git-ignored'
+    r = subprocess.run(['git', '-C', str(ROOT), 'check-ignore', '-q', 'nbs/04_train.ipynb'], capture_output=True)
+    assert r.returncode == 1
+
+def _section(md, title):
+    m = re.search(rf'^## {re.escape(title)}.*?$(.*?)(?=^## )', md, re.M | re.S)
+    assert m, f'README has no section {title!r}'
+    return m.group(1)
+
+def test_readme_test_section_says_what_ci_adds():
+    "Every environment variable .ci/run sets, and its browser install, is named in the README's Test section."
+    ci, test = (ROOT/'.ci'/'run').read_text(), _section((ROOT/'README.md').read_text(), 'Test')
+    assert 'nbdev-test && pytest -q tests' in ci and 'nbdev-test && pytest tests' in test
+    names = set(re.findall(r'\b([A-Z][A-Z_]+)=', ''.join(l for l in ci.splitlines(True) if l.startswith('export'))))
+    assert names >= {'HF_HUB_OFFLINE', 'OMP_NUM_THREADS'}
+    missing = sorted(n for n in names if n not in test)
+    assert not missing, f'.ci/run sets {missing}, which the README Test section does not mention'
+    if 'install-browser.sh' in ci: assert 'install-browser.sh' in test
+    assert 'exactly' not in test
+
+def test_readme_jupyter_lab_as_root():
+    "Wherever the README tells the user to start JupyterLab, it says that root needs --allow-root."
+    md = (ROOT/'README.md').read_text()
+    for m in re.finditer(r'`jupyter lab[^`]*`', md):
+        around = md[max(0, m.start() - 300): m.end() + 300]
+        assert '--allow-root' in around, f'README: {m.group(0)} without a word on --allow-root'
