@@ -354,17 +354,21 @@ def market_grid(tasks=('sick', 'stsb', 'cola'), budgets=BUDGETS, seeds=(0, 1, 2)
                 ft_lr: float = 5e-5, distill: float = 0.5, warmup: float = 0.5, lr_gates: float = 0.1,
                 lr_price: float = 0.05, group: int = 64, methods=METHODS, train_subset: int = 0, eval_subset: int = 0,
                 max_seq_len: int = 128, device: str = 'auto', engine: str = 'plain', runs_dir=None,
-                importance_batches: int = 32, keep_models: bool = False, log=print) -> dict:
-    "The market against post-hoc pruning, layer dropping and the λ family at `budgets`: dict(rows, trajectory, models, config)."
+                importance_batches: int = 32, keep_models: bool = False, save=None, budget_s: float = float('inf'),
+                log=print) -> dict:
+    """The market against post-hoc pruning, layer dropping and the λ family at `budgets`: dict(rows, trajectory, models, config).
+    `save(partial)` is called after every (task, seed) so a killed job keeps what finished; no new (task, seed) starts after `budget_s`."""
     from compecon_nb import train as T, runs as R, prune as P, data as D
-    cfg_all = dict(locals()); cfg_all.pop('log'); cfg_all.pop('T'); cfg_all.pop('R'); cfg_all.pop('P'); cfg_all.pop('D')
+    cfg_all = dict(locals()); cfg_all.pop('log'); cfg_all.pop('save'); cfg_all.pop('T'); cfg_all.pop('R'); cfg_all.pop('P'); cfg_all.pop('D')
     runs_dir = Path(runs_dir or R.repo_root() / 'runs' / 'market')
-    rows, traj, models = [], [], []
+    rows, traj, models, skipped, t_start = [], [], [], [], time.perf_counter()
     for task in tasks:
         for seed in seeds:
+            if time.perf_counter() - t_start > budget_s:
+                skipped.append(dict(task=task, seed=seed)); log(f'{task} s{seed}: skipped (time budget)'); continue
             base = dict(task=task, model=model, seed=seed, batch_size=batch_size, lr=lr, max_seq_len=max_seq_len,
                         train_subset=train_subset, eval_subset=eval_subset, device=device, engine=engine,
-                        overwrite=True, patience=0)
+                        overwrite=True, patience=0, time_inference=False)   # speed is the serving runtime's measurement
             fit = lambda out, **kw: T.fit(T.make_config({**base, **kw, 'out_dir': str(runs_dir / task / f's{seed}' / out)}))
             p = T.prepare(T.make_config(base))
             N, spe = mean_len(p['train']), math.ceil(len(p['train']) / batch_size)
@@ -419,8 +423,10 @@ def market_grid(tasks=('sick', 'stsb', 'cola'), budgets=BUDGETS, seeds=(0, 1, 2)
                     cut, _ = lam_cut(lm.eval(), batches, lam_eps, lam_tau, group)
                     r2 = ft(f'lam-{lp:g}-ft', cut)
                     row('lam', None, cut, r2, r2, (r1.get('train_time_s') or 0) + (r2.get('train_time_s') or 0), lam=lp)
-    return dict(rows=rows, trajectory=traj, models=models, config={k: (list(v) if isinstance(v, tuple) else v)
+            if save: save(dict(rows=rows, trajectory=traj, skipped=skipped))
+    return dict(rows=rows, trajectory=traj, models=models, skipped=skipped, config={k: (list(v) if isinstance(v, tuple) else v)
                                                                   for k, v in cfg_all.items() if k != 'runs_dir'})
+
 
 # %% ../nbs/05b_market.ipynb #38039f7d
 def _serve(models: list, log=print, **bench_kw) -> dict:
@@ -465,25 +471,28 @@ def market_cli(tasks: str = 'sick,stsb,cola',      # comma-separated tasks
                serve: bool = True,                   # time the compacted models with compecon_nb.serve if present
                serve_batches: str = '1,32,256',      # batch sizes the serving runtime times
               tiny: bool = False,                   # CPU smoke run (bert-tiny, tiny subsets)
-              merge: str = ''):                     # comma-separated results files to merge into --out (no training)
+              merge: str = '',                      # comma-separated results files to merge into --out (no training)
+              budget_s: float = 1e9):               # start no new (task, seed) after this many seconds
     "Run the compute-market grid against its three baselines and write `results/market.json`."
     from compecon_nb import runs as R
     if merge: return merge_market([x for x in merge.split(',') if x], Path(out) if Path(out).is_absolute() else R.repo_root() / out)
     fl = lambda s: tuple(float(x) for x in str(s).split(',') if x)
     kw = dict(tasks=tuple(str(tasks).split(',')), budgets=fl(budgets), seeds=tuple(int(x) for x in str(seeds).split(',')),
               model=model, teacher_epochs=teacher_epochs, market_epochs=market_epochs, ft_epochs=ft_epochs,
-              lam_epochs=lam_epochs, lams=fl(lams), batch_size=batch_size, distill=distill, engine=engine)
+              lam_epochs=lam_epochs, lams=fl(lams), batch_size=batch_size, distill=distill, engine=engine, budget_s=budget_s)
     if tiny: kw.update(tasks=('sick',), budgets=(0.5, 0.25), seeds=(0,), model='bert-tiny', teacher_epochs=1, market_epochs=10,
                        batch_size=16, train_subset=128, eval_subset=64, group=16, importance_batches=2, device='cpu',
                        runs_dir=R.repo_root() / 'runs' / 'market_tiny')
     if tiny: serve = False                                  # the serving runtime compiles: too slow for the smoke run
     t0 = time.perf_counter()
-    res = market_grid(keep_models=serve, **kw)
+    path = Path(out) if Path(out).is_absolute() else R.repo_root() / out
+    part = lambda r: R.write_results(path, dict(r, config=kw | dict(budget_s=budget_s), serve=dict(status='pending'), tiny=tiny,
+                                                partial=True, wall_s=time.perf_counter() - t0))
+    res = market_grid(keep_models=serve, save=part, **kw)
     sb = tuple(int(x) for x in str(serve_batches).split(',') if x)
     served = (_serve(res.pop('models'), batches=sb, **({'device': 'cpu'} if tiny else {})) if serve
               else dict(status='skipped', reason='serving not asked for'))
-    path = Path(out) if Path(out).is_absolute() else R.repo_root() / out
-    R.write_results(path, dict(rows=res['rows'], trajectory=res['trajectory'], config=res['config'], serve=served,
+    R.write_results(path, dict(rows=res['rows'], trajectory=res['trajectory'], config=res['config'], serve=served, skipped=res['skipped'],
                                tiny=tiny, wall_s=time.perf_counter() - t0))
     print(f"wrote {path}: {len(res['rows'])} rows in {time.perf_counter() - t0:.0f} s")
     return path

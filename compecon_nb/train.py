@@ -20,20 +20,22 @@ from . import runs as R
 from fastcore.script import call_parse, store_true
 
 # %% auto #0
-__all__ = ['MODELS', 'LM_MODELS', 'REDUCTIONS', 'LAM_UNITS', 'ENGINES', 'SELECT', 'repo_root', 'RUN_IGNORE', 'PAPER_LAMS',
-           'HIGHER_IS_BETTER', 'DEV_FRAC', 'DEV_SEED', 'NOTEBOOK_PARAMS', 'TERMINAL', 'MAIN_JOB_MARK', 'T3_LAMS',
-           'Term', 'TrainConfig', 'make_config', 'config_hash', 'run_dir_for', 'task_loss', 'priced', 'distill_loss',
-           'total_loss', 'measure', 'flops_per_example', 'measure_speed', 'cost_scale', 'lam_scale', 'lam_for',
-           'lam_table', 'resolve_device', 'choose_engine', 'seed_everything', 'task_data', 'load_weights',
+__all__ = ['MODELS', 'LM_MODELS', 'REDUCTIONS', 'LAM_UNITS', 'LAM_READINGS', 'ENGINES', 'SELECT', 'repo_root', 'RUN_IGNORE',
+           'PAPER_LAMS', 'HIGHER_IS_BETTER', 'DEV_FRAC', 'DEV_SEED', 'NOTEBOOK_PARAMS', 'TERMINAL', 'MAIN_JOB_MARK',
+           'T3_LAMS', 'Term', 'TrainConfig', 'make_config', 'config_hash', 'run_dir_for', 'task_loss', 'priced',
+           'distill_loss', 'total_loss', 'measure', 'flops_per_example', 'measure_speed', 'cost_scale', 'lam_scale',
+           'lam_for', 'lam_table', 'resolve_device', 'choose_engine', 'seed_everything', 'task_data', 'load_weights',
            'trained_model', 'prepare', 'lam_map', 'resolve_lam', 'final_metrics', 'say', 'fit', 'fast_config',
-           'finished_metrics', 'fit_grid', 'JobError', 'papermill_params', 'main_job', 'train_cli', 'grid_rows',
-           'lr_table', 'table3', 'run_rows', 'mean_over_seeds', 'table3_display', 'table3_grid', 'table3_cli']
+           'finished_metrics', 'fit_grid', 'JobError', 'papermill_params', 'main_job', 'train_cli', 'scale_summary',
+           'grid_rows', 'lr_table', 'table3', 'run_rows', 'mean_over_seeds', 'table3_display', 'table3_grid',
+           'table3_cli']
 
 # %% ../nbs/04_train.ipynb #f4c2c99c
 MODELS = ('minilm', 'bert-base-uncased', 'gpt2', 'gpt2-comparable', 'gpt2-tiny', 'bert-tiny')
 LM_MODELS = ('gpt2', 'gpt2-comparable', 'gpt2-tiny')
 REDUCTIONS = ('mean', 'sum')
 LAM_UNITS = ('paper', 'mean')
+LAM_READINGS = ('effective', 'literal')   # which reading of Eq 2's attention term the paper's λ multiplies
 ENGINES = ('auto', 'plain', 'fast', 'ddp')
 SELECT = ('best', 'last')
 
@@ -63,7 +65,7 @@ def _describe(v):
 @dataclass
 class TrainConfig:
     "Parameters of one run (the notebook's `parameters` cell); defaults are a real run, not the CPU smoke run."
-    task: str = 'sick'; lam: float = 0.0; lam_units: str = 'paper'; alpha: float = 1.0; beta: float = 1.0
+    task: str = 'sick'; lam: float = 0.0; lam_units: str = 'paper'; lam_reading: str = 'effective'; alpha: float = 1.0; beta: float = 1.0
     penalty: str = 'both'; reduction: str = 'mean'; model: str = 'minilm'; epochs: int = 3; lr: float = 1e-4
     batch_size: int = 32; warmup: float = 0.1; max_seq_len: int = 128; seed: int = 0; max_steps: int = 0
     train_subset: int = 0; eval_subset: int = 0; patience: int = 2; select: str = 'best'; out_dir: str | None = None
@@ -105,7 +107,7 @@ def make_config(cfg: TrainConfig | dict | None = None, **kw) -> TrainConfig:
     if hasattr(D, 'check_model'): c['model'] = _collect(e, D.check_model, c['model'])
     elif not (isinstance(c['model'], str) and (c['model'] in MODELS or Path(c['model']).is_dir())):
         _collect(e, R.check_choice, 'model', c['model'], MODELS + ('<a local model folder>',))
-    for k, ch in (('penalty', fw.PENALTIES), ('reduction', REDUCTIONS), ('lam_units', LAM_UNITS), ('engine', ENGINES),
+    for k, ch in (('penalty', fw.PENALTIES), ('reduction', REDUCTIONS), ('lam_units', LAM_UNITS), ('lam_reading', LAM_READINGS), ('engine', ENGINES),
                   ('select', SELECT)):
         c[k] = _collect(e, R.check_choice, k, c[k], ch)
     c['lam'] = _collect(e, R.check_number, 'lam', c['lam'], 0, 1e9)
@@ -329,7 +331,8 @@ PAPER_LAMS = (0.0, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 
 @torch.no_grad()
 def cost_scale(model, loader, cfg, device='cpu', n_batches: int = 4) -> dict:
-    "Mean L_task and C_comp (both reductions) over the first `n_batches` of `loader`, and their ratio C_sum / C_mean."
+    """Mean L_task and C_comp over the first `n_batches` of `loader`: the mean cost, Eq 2's sum with the attention term read as
+    effective keys (`c_sum`, what the loss prices) and read literally as ‖A_h‖₁ (`c_sum_literal`), and their ratios to C_mean."""
     kind, was, rows = D.TASKS[cfg.task]['kind'], model.training, []
     model.eval()
     for i, batch in enumerate(loader):
@@ -338,10 +341,12 @@ def cost_scale(model, loader, cfg, device='cpu', n_batches: int = 4) -> dict:
         with _amp(device), fw.observe(model) as rec:
             out = model(**{k: v for k, v in batch.items() if k != 'labels'})
         c = {red: fw.comp_cost(rec, cfg.alpha, cfg.beta, cfg.penalty, red)['total'].item() for red in REDUCTIONS}
-        rows.append((task_loss(out.logits, batch['labels'], kind).item(), c['mean'], c['sum']))
+        lit = fw.comp_cost(rec, cfg.alpha, cfg.beta, cfg.penalty, 'sum', attn_form='literal')['total'].item()
+        rows.append((task_loss(out.logits, batch['labels'], kind).item(), c['mean'], c['sum'], lit))
     model.train(was)
-    lt, cm, cs = np.mean(rows, 0)
-    return dict(task_loss=float(lt), c_mean=float(cm), c_sum=float(cs), ratio=float(cs / cm), n_batches=len(rows))
+    lt, cm, cs, cl = np.mean(rows, 0)
+    return dict(task_loss=float(lt), c_mean=float(cm), c_sum=float(cs), ratio=float(cs / cm), c_sum_literal=float(cl),
+                ratio_literal=float(cl / cm), n_batches=len(rows))
 
 def lam_scale(cfg, n_batches: int = 8, p: dict | None = None) -> dict:
     """`cost_scale` of `cfg`'s untrained model over its first `n_batches` shuffled training batches (`cfg.batch_size`,
@@ -356,10 +361,16 @@ def lam_for(lam_paper: float, ratio: float) -> float:
     return float(lam_paper) * float(ratio)
 
 def lam_table(scale: dict, lams=PAPER_LAMS):
-    "What each paper λ adds to the loss, measured: λ·C_sum, its ratio to L_task, and the λ to use with reduction='mean'."
+    """What each paper λ adds to the loss, measured, under both readings of Eq 2's attention term: λ·C_sum and its share of
+    L_task, and the λ_mean it maps to (effective keys: what we train; literal ‖A_h‖₁: a constant, see 00_framework)."""
     import pandas as pd
-    return pd.DataFrame([dict(lam_paper=l, lam_x_C_sum=l * scale['c_sum'], share_of_L_task=l * scale['c_sum'] / scale['task_loss'],
-                              lam_mean=lam_for(l, scale['ratio'])) for l in lams])
+    out = []
+    for l in lams:
+        r = dict(lam_paper=l, share_of_L_task=l * scale['c_sum'] / scale['task_loss'], lam_mean=lam_for(l, scale['ratio']))
+        if 'ratio_literal' in scale:
+            r.update(share_literal=l * scale['c_sum_literal'] / scale['task_loss'], lam_mean_literal=lam_for(l, scale['ratio_literal']))
+        out.append(r)
+    return pd.DataFrame(out)
 
 # %% ../nbs/04_train.ipynb #75179bf4
 HIGHER_IS_BETTER = dict(accuracy=True, mcc=True, pearson=True, spearman=True, perplexity=False, nll=False)
@@ -421,13 +432,26 @@ def trained_model(run_dir, device: str = 'cpu'):
     model, tok = D.load_model(rc['model'], rc['task'])
     return load_weights(run_dir, model).to(device), tok, rc
 
+_PREPARED = {}
+def _encoded(cfg, d):
+    "Tokenised splits of `d` and the tokenizer, kept per (task, model, length, subsets, seed, data) while the process lives: a grid of many short runs tokenises once."
+    key = (cfg.task, str(cfg.model), cfg.max_seq_len, cfg.train_subset, cfg.eval_subset, cfg.seed, str(cfg.data_dir))
+    if key not in _PREPARED:
+        if len(_PREPARED) > 8: _PREPARED.clear()
+        _, tok = D.load_model(cfg.model, d['source']['task_used'])
+        enc = D.encode_task(datasets.DatasetDict(dict(train=d['train'], **d['evals'])), tok, d['source']['task_used'], cfg.max_seq_len)
+        _PREPARED[key] = (tok, enc)
+    return _PREPARED[key]
+
 def prepare(cfg) -> dict:
     "Data (stand-in noted), model (`cfg.init` when given) and tokenizer; subsets and tokens: everything a run needs besides the loop."
     d = task_data(cfg)
+    tok, enc = _encoded(cfg, d)
     seed_everything(cfg.seed)
-    model, tok = D.load_model(cfg.model, d['source']['task_used'])
-    if cfg.init is not None: model = load_weights(cfg.init, model)
-    enc = D.encode_task(datasets.DatasetDict(dict(train=d['train'], **d['evals'])), tok, d['source']['task_used'], cfg.max_seq_len)
+    if isinstance(cfg.init, torch.nn.Module): model = cfg.init
+    else:
+        model, _ = D.load_model(cfg.model, d['source']['task_used'])
+        if cfg.init is not None: model = load_weights(cfg.init, model)
     return dict(model=model, tokenizer=tok, train=enc['train'], evals={s: enc[s] for s in d['evals']}, raw=d,
                 source=d['source'], kind=d['info']['kind'], metric=d['info']['metric'])
 
@@ -438,12 +462,13 @@ def lam_map(cfg, scale: dict | None) -> dict:
     Returns dict(lam_used, lam_paper, lam_mean, share_of_L_task, scale)."""
     if cfg.lam == 0: return dict(lam_used=0.0, lam_paper=0.0, lam_mean=0.0, share_of_L_task=0.0, scale=None)
     s = scale
+    ratio = s['ratio_literal'] if getattr(cfg, 'lam_reading', 'effective') == 'literal' else s['ratio']
     if cfg.reduction == 'sum' or cfg.lam_units == 'mean':
         used = cfg.lam
-        paper = cfg.lam if cfg.reduction == 'sum' else cfg.lam / s['ratio']
-    else: used, paper = lam_for(cfg.lam, s['ratio']), cfg.lam
+        paper = cfg.lam if cfg.reduction == 'sum' else cfg.lam / ratio
+    else: used, paper = lam_for(cfg.lam, ratio), cfg.lam
     c = s['c_sum'] if cfg.reduction == 'sum' else s['c_mean']
-    return dict(lam_used=float(used), lam_paper=float(paper), lam_mean=float(paper * s['ratio']),
+    return dict(lam_used=float(used), lam_paper=float(paper), lam_mean=float(paper * ratio), lam_reading=getattr(cfg, 'lam_reading', 'effective'),
                 share_of_L_task=float(used * c / max(s['task_loss'], 1e-12)), scale=s)
 
 def resolve_lam(cfg, p: dict, device: str = 'cpu', n_batches: int = 8) -> dict:
@@ -801,6 +826,16 @@ def train_cli(task: str = 'sick', lam: float = 0.0, lam_units: str = 'paper', pe
     try: m = fit(cfg)
     except (R.RunExistsError, R.ConfigMismatchError, FileNotFoundError) as e: sys.exit(f'compecon-train: {e}')
     return m
+
+# %% ../nbs/04_train.ipynb #dd350343
+def scale_summary(scale: dict, task: str, lams=(1e-6, 1e-5, 1e-4)) -> str:
+    "One paragraph, generated from a `cost_scale` measurement: Eq 2's sum under both readings and what the paper's λ adds to L_task."
+    f = lambda x: f'{x:.3g}'
+    share = '; '.join(f"λ = {l:g} adds {l * scale['c_sum'] / scale['task_loss']:.2g}× L_task "
+                      f"({l * scale['c_sum_literal'] / scale['task_loss']:.2g}× in the literal reading)" for l in lams)
+    return (f"{task}: C_sum ≈ {f(scale['c_sum'])} per example with effective keys, {f(scale['c_sum_literal'])} with the literal "
+            f"‖A_h‖₁ (a constant); C_sum/C_mean = {f(scale['ratio'])} vs {f(scale['ratio_literal'])} "
+            f"({scale['ratio'] / scale['ratio_literal']:.2f}× apart), L_task ≈ {f(scale['task_loss'])}; {share}.")
 
 # %% ../nbs/04_train.ipynb #a002dcda
 def grid_rows(grid: dict, kind: str = 'grid') -> list:
