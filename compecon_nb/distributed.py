@@ -50,6 +50,8 @@ def point_params(config: dict, point: dict, scale: dict | None = None) -> dict:
     if maps_lam(config, p):
         if scale is None: raise ValueError("lam_units='paper' with reduction='mean' needs the measured λ scale (C_sum / C_mean)")
         p = scaled(p, scale)
+        p['lam_units'] = 'mean'                    # mapped here: the run must not map it again
+    else: p.setdefault('lam_units', config.get('lam_units', 'mean'))
     return p
 
 def maps_lam(config: dict, params: dict) -> bool:
@@ -63,7 +65,7 @@ def scaled(params: dict, scale: dict) -> dict:
 def scale_params(config: dict, task: str, model: str) -> dict:
     "Parameters for measuring a task's λ scale at initialisation: the points' own (sequence length, batch, prices), on CPU."
     p = point_params(dict(config, lam_units='mean'), dict(task=task, model=model, lam=0.0, seed=0, run_dir='.'))  # λ unused
-    p.pop('out_dir'); return dict(p, device=config.get('scale_device', 'cpu'), fast=False)
+    p.pop('out_dir'); return dict(p, device=config.get('scale_device', 'cpu'), engine='plain')
 
 def lam_scale(params: dict, n_batches: int = 8) -> dict:
     "L_task, C_comp (mean and sum) and their ratio C_sum / C_mean of the untrained model over `n_batches` training batches."
@@ -246,20 +248,23 @@ def all_reduce_mean(x):
     return dict(zip(keys, vals)) if keys else vals[0]
 
 # %% ../nbs/08_scale.ipynb #cbfe7d0d
-def scaling_report(paths, out=None) -> dict:
-    "Throughput and scaling efficiency E_N = sps_N / (N·sps_1) of `ddp_train.py` outputs (one with world_size 1), loss drift vs 1."
-    runs = sorted((R.read_json(p) for p in paths), key=lambda r: r['world_size'])
+def scaling_report(run_dirs, out=None) -> dict:
+    """Throughput and scaling efficiency E_N = sps_N / (N·sps_1) of finished `fit(engine='ddp')` runs (one with world_size 1):
+    samples/s over all processes, and the largest difference of the logged L_task from the 1-process run."""
+    runs = []
+    for d in run_dirs:
+        m = R.read_json(Path(d)/'metrics.json')
+        runs.append(dict(m, world_size=m.get('world_size', 1), steps_log=R.read_jsonl(Path(d)/'steps.jsonl')))
+    runs.sort(key=lambda r: r['world_size'])
     one = next((r for r in runs if r['world_size'] == 1), None)
-    if one is None: raise ValueError('scaling_report needs the 1-process run (world_size 1) among `paths`')
+    if one is None: raise ValueError('scaling_report needs the 1-process run (world_size 1) among `run_dirs`')
+    sps = lambda r: r['train_samples_per_s'] * r['world_size']             # each process counts its own shard
     rows = []
     for r in runs:
-        n = min(len(r['steps']), len(one['steps']))
-        drift = max((abs(a['loss'] - b['loss']) for a, b in zip(r['steps'][:n], one['steps'][:n])), default=None)
-        rows.append(dict(world_size=r['world_size'], device=r.get('env', {}).get('device'), global_batch=r['global_batch'],
-                         steps=r['steps_total'], samples_per_s=r['samples_per_s'],
-                         efficiency=r['samples_per_s'] / (r['world_size'] * one['samples_per_s']),
-                         max_loss_diff_vs_1=drift, no_dropout=r.get('no_dropout')))
-    res = dict(rows=rows, env=one.get('env'), config=one.get('config'),
-               note='E_N = samples/s on N processes / (N x samples/s on 1), same global batch')
-    if out is not None: R.atomic_write_json(out, res)
+        n = min(len(r['steps_log']), len(one['steps_log']))
+        drift = max((abs(a['task'] - b['task']) for a, b in zip(r['steps_log'][:n], one['steps_log'][:n])), default=None)
+        rows.append(dict(world_size=r['world_size'], device=r.get('device_name'), global_batch=r['batch_size'], steps=r['steps'],
+                         samples_per_s=sps(r), efficiency=sps(r) / (r['world_size'] * sps(one)), max_task_loss_diff_vs_1=drift))
+    res = dict(rows=rows, note='E_N = samples/s on N processes / (N x samples/s on 1), same global batch')
+    if out is not None: R.write_results(out, res)
     return res

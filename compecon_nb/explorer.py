@@ -18,57 +18,95 @@ from . import data as D
 from .scarcity import topk_policy
 
 # %% auto #0
-__all__ = ['FLOPS_KEYS', 'EXAMPLES', 'run_row', 'lam_label', 'find_runs', 'run_checkpoint', 'run_model', 'example_sentences',
-           'encode_sentence', 'explore_state', 'heatmap_figure', 'message_figure', 'frontier_figure', 'explorer_figure',
-           'explorer']
+__all__ = ['FLOPS_KEYS', 'EXAMPLES', 'FAMILY_X', 'run_row', 'lam_label', 'read_run_dir', 'result_file_rows', 'resolve_root',
+           'default_roots', 'find_runs', 'run_checkpoint', 'run_model', 'example_sentences', 'encode_sentence',
+           'explore_state', 'heatmap_figure', 'message_figure', 'committed_families', 'frontier_figure',
+           'explorer_figure', 'task_of', 'family_key', 'run_label', 'explorer']
 
-# %% ../nbs/07_explorer.ipynb #3bf91bf0
-FLOPS_KEYS = ('gflops_ffn_sparse', 'gflops_ffn_sparse_effkeys', 'gflops_dense', 'gflops')   # preferred first
+# %% ../nbs/07_explorer.ipynb #da0b3065
+FLOPS_KEYS = ('gflops_executed', 'gflops_dense', 'gflops')   # executed FLOPs per example (a dense model: its dense count), preferred first
 
-def run_row(r: dict) -> dict:
-    "The fields the explorer uses from one `load_runs` row: task, λ, score, GFLOPs and where the run lives."
-    fk = next((k for k in FLOPS_KEYS if isinstance(r.get(k), (int, float))), None)
-    lam = r.get('lam', r.get('config', {}).get('lam') if isinstance(r.get('config'), dict) else None)
-    lp = r.get('lam_paper_equiv')
-    return dict(run=r.get('run'), task=r.get('task'), model=r.get('model', 'minilm'),
-                lam=float(lam) if isinstance(lam, (int, float)) else math.nan,
-                lam_paper=float(lp) if isinstance(lp, (int, float)) else None, lam_units=r.get('lam_units'),
-                penalty=r.get('penalty'), lr=r.get('lr'), metric=r.get('metric'), score=r.get('score'),
-                gflops=r.get(fk) if fk else None, gflops_key=fk,
-                run_dir=r.get('run_dir') or r.get('path'), device=r.get('device_name'))
+def _num(x): return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else None
+
+def run_row(m: dict, run=None, run_dir=None, source=None) -> dict:
+    "The fields the explorer uses from one run's config + metrics `m`: task trained on, λ, score, GFLOPs; `run_dir` = the folder it was found in."
+    fk = next((k for k in FLOPS_KEYS if _num(m.get(k)) is not None), None)
+    lam, lp = _num(m.get('lam')), _num(m.get('lam_paper', m.get('lam_paper_equiv')))
+    return dict(run=run, task=m.get('task_used') or m.get('task'), task_requested=m.get('task'),
+                model=m.get('model') or 'minilm', lam=math.nan if lam is None else lam, lam_paper=lp,
+                lam_units=m.get('lam_units'), penalty=m.get('penalty'), lr=_num(m.get('lr')), seed=m.get('seed'),
+                metric=m.get('metric'), score=_num(m.get('score')), gflops=_num(m.get(fk)) if fk else None, gflops_key=fk,
+                run_dir=str(run_dir) if run_dir else None, source=source, device=m.get('device_name'))
 
 def lam_label(r: dict) -> str:
     "λ of a run as trained, with its value in the paper's units (Eq 2 summed) when the run was priced per unit."
+    if math.isnan(r['lam']) and r.get('lam_paper') is not None: return f"λ={r['lam_paper']:g} (paper)"
     s = f"λ={r['lam']:g}"
-    if r.get('lam_paper') is not None and r['lam_units'] == 'mean' and r['lam']: s += f" (≈{r['lam_paper']:.1g} paper)"
+    if r.get('lam_paper') is not None and r.get('lam_units') == 'mean' and r['lam']: s += f" (≈{r['lam_paper']:.1g} paper)"
     return s
 
-def _run_folders(root: Path, depth: int = 3):
-    "Folders under `root` (itself included) that hold run directories or result files."
-    if not root.is_dir(): return
-    kids = [p for p in root.iterdir() if not p.name.startswith('.')]
-    if any((p.is_dir() and (p/'config.json').is_file()) or (p.is_file() and p.suffix == '.json') for p in kids): yield root
-    if depth > 0:
-        for p in sorted(kids):
-            if p.is_dir() and not (p/'config.json').is_file(): yield from _run_folders(p, depth - 1)
+def _json_object(path) -> dict:
+    d = R.read_json(path)
+    if not isinstance(d, dict): raise R.CorruptFileError(f'{path}: expected a JSON object, got {type(d).__name__}')
+    return d
 
-def find_runs(roots) -> tuple[list, list]:
-    "(rows, messages): finished runs under `roots` (see `run_row`), and a readable message per folder or file that failed."
+def read_run_dir(d) -> dict | None:
+    "Row (`run_row`) of the run directory `d`, with `run_dir=d` (the folder found); None when unfinished (no metrics.json)."
+    d = Path(d)
+    cfg = _json_object(d/'config.json')
+    if not (d/'metrics.json').is_file(): return None
+    return run_row({**cfg, **_json_object(d/'metrics.json')}, run=d.name, run_dir=d, source=str(d.parent))
+
+def result_file_rows(path) -> list:
+    "Rows of the trained runs a results file records (entries of its `runs` list with metrics and a score); [] for other results."
+    path, d = Path(path), _json_object(path)
+    rows = []
+    for i, r in enumerate(d.get('runs') if isinstance(d.get('runs'), list) else []):
+        m = r.get('metrics') if isinstance(r, dict) else None
+        if isinstance(m, dict) and _num(m.get('score')) is not None:
+            top = {k: r[k] for k in ('task', 'seed', 'lam_paper', 'penalty') if k in r}
+            rows.append(run_row({**m, **top}, run=f'{path.stem}[{i}]', source=path.name))
+    return rows
+
+def resolve_root(p) -> Path:
+    "A runs folder as given, a relative one taken from the repository root (`runs.repo_root()`), wherever the notebook runs."
+    p = Path(p).expanduser()
+    return p if p.is_absolute() else R.repo_root()/p
+
+def default_roots() -> list: return [R.repo_root()/'results', R.repo_root()/'runs']
+
+def _walk(root: Path, depth: int = 4):
+    "(folder, is_run_dir) for `root` and the folders below it, not descending into run directories, checkpoints or moved-aside runs."
+    is_run = (root/'config.json').is_file()
+    yield root, is_run
+    if is_run or depth == 0: return
+    for p in sorted(root.iterdir()):
+        if p.is_dir() and not p.name.startswith(('.', '_')) and '.old-' not in p.name and p.name not in ('checkpoints', 'best'):
+            yield from _walk(p, depth - 1)
+
+_BAD = (R.CorruptFileError, ValueError, OSError, TypeError, AttributeError, KeyError)
+
+def find_runs(roots=None) -> tuple[list, list]:
+    "(rows, messages): the trained runs under `roots` (default `default_roots()`; see `run_row`) and one message per folder or file skipped."
+    default, roots = roots is None, default_roots() if roots is None else [roots] if isinstance(roots, (str, Path)) else list(roots)
     rows, msgs = [], []
-    for root in [roots] if isinstance(roots, (str, Path)) else roots:
-        root = Path(root)
+    for root in map(resolve_root, roots):
         if not root.is_dir():
+            if default: continue                   # no local runs/ yet (a fresh clone): nothing to report
             msgs.append(f'no runs folder at {root} (train one: papermill nbs/04_train.ipynb out.ipynb -p lam 1e-4)'); continue
-        for folder in _run_folders(root):
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter('ignore')       # unfinished runs are skipped silently here
-                    rows += [run_row(r) for r in R.load_runs(folder)]
-            except (R.CorruptFileError, ValueError, OSError) as e:
-                msgs.append(f'cannot read the runs in {folder}: {e}')
+        for folder, is_run in _walk(root):
+            if is_run:
+                try:
+                    r = read_run_dir(folder)
+                    if r is not None: rows.append(r)
+                except _BAD as e: msgs.append(f'skipped the run in {folder}: {e}')
+                continue
+            for f in sorted(folder.glob('*.json')):
+                try: rows += result_file_rows(f)
+                except _BAD as e: msgs.append(f'skipped {f}: {e}')
     return [r for r in rows if r['task']], msgs
 
-# %% ../nbs/07_explorer.ipynb #e7e3c746
+# %% ../nbs/07_explorer.ipynb #30ec0d26
 def run_checkpoint(run_dir) -> Path | None:
     "Sidecar of a run's best checkpoint (else its newest), or None when it has none."
     if not run_dir: return None
@@ -89,13 +127,15 @@ def _quiet_transformers():
         if bars: tlog.enable_progress_bar()
 
 def run_model(row: dict | None, task: str = 'sick', name: str = 'minilm') -> tuple:
-    "(model, tokenizer, note) for a run (`run_row`) or, with `row=None` or no checkpoint, the base model `name`."
+    "(model, tokenizer, note) for a run (`run_row`, weights from its `run_dir`) or, with `row=None` or no checkpoint, the base model `name`."
     ck = run_checkpoint(row['run_dir']) if row else None
     m_name = row.get('model') or name if ck is not None else name
     with _quiet_transformers(): model, tok = D.load_model(m_name, (row or {}).get('task') or task)
     if ck is not None:
         R.load_checkpoint(ck, model)
-        note = f"run {row['run']} ({row['model']}, {lam_label(row)}): weights from {Path(ck).name}"
+        note = f"run {row['run']} ({row['model']}, {lam_label(row)}): weights from {Path(ck).parent.name}/{Path(ck).name}"
+    elif row and not row.get('run_dir'):
+        note = f"{row['source']} records this run without weights: showing the base model {m_name} (untrained head)"
     elif row: note = f"run {row['run']} has no checkpoint: showing the base model {m_name} (untrained head)"
     else: note = f'no trained run: showing the base model {m_name} (untrained head)'
     return model.eval(), tok, note
@@ -140,7 +180,7 @@ def explore_state(model, tok, sentence: str, k: int | None = None, layer: int = 
                 k=k, layer=layer, head=head, gini=g[head].item(), entropy=h[head].item(),
                 layer_gini=g.mean().item(), layer_entropy=h.mean().item())
 
-# %% ../nbs/07_explorer.ipynb #859795e6
+# %% ../nbs/07_explorer.ipynb #34d41a96
 def heatmap_figure(state: dict, ax=None):
     "Attention heatmap of one head (`explore_state`), titled with its Gini (Eq 4) and entropy (Eq 6)."
     fig = ax.figure if ax is not None else plt.figure(figsize=(5.2, 4.6))
@@ -166,87 +206,133 @@ def message_figure(msg: str, ax=None):
             bbox=dict(boxstyle='round', fc='#fff3cd', ec='#d39e00'))
     return fig
 
-def _paper_relative(metric):
-    t = fw.PAPER['table3']
-    return [(r['gflops'] / t[0]['gflops'], r['mnli_m'] / t[0]['mnli_m'], r['lam']) for r in t]
+FAMILY_X = ('gflops_executed', 'gflops_theory', 'gflops_exec')   # the FLOP count of results/ both families share, preferred first
 
-def frontier_figure(rows: list, task: str, selected: dict | None = None, messages=(), ax=None, model: str | None = None):
-    """Score vs GFLOPs of the runs of `task` and one model (`selected`'s, else `model`, else the most common), `selected`
-    highlighted, the paper's Table 3 beside them; or the reason why not."""
-    rs = [r for r in rows if r['task'] == task and isinstance(r['score'], (int, float)) and r['gflops']]
+def committed_families(task: str, results_dir=None) -> dict:
+    """The committed λ family (mean over seeds per λ, penalty 'both') and pruning points of `task` from `results_dir`
+    (default: the repository's `results/`), read by `compecon_nb.prune` as in Figs 4–5: dict(lam=[(GFLOPs, value, label)],
+    prune=[...], front=[...] (the pruning Pareto frontier), metric, device, x (the FLOP key)); empty lists when the files are not there."""
+    from compecon_nb import prune as P
+    rd = Path(results_dir) if results_dir is not None else R.repo_root()/'results'
+    out = dict(lam=[], prune=[], front=[], metric=None, device=None, x=None)
+    if not rd.is_dir(): return out
+    try: lam = [r for r in P.lam_rows(rd) if r['task'] == task and r.get('penalty', 'both') == 'both']
+    except _BAD: lam = []
+    try: pr = [r for r in P.prune_rows(rd) if r.get('task') == task and r.get('family') != 'dense']
+    except _BAD: pr = []
+    x = next((k for k in FAMILY_X if any(_num(r.get(k)) for r in lam + pr)), None)    # one FLOP count for both families
+    out['x'] = x
+    lam, pr = [r for r in lam if _num(r.get(x))], [r for r in pr if _num(r.get(x))]
+    if lam:
+        ep = max({r['epochs'] for r in lam}, key=[r['epochs'] for r in lam].count)   # one training length
+        src = max({r['source'] for r in lam if r['epochs'] == ep}, key=[r['source'] for r in lam].count)
+        out['lam'] = [p[:3] for p in P.family_points([r for r in lam if r['source'] == src], x, epochs=ep)]
+        out['metric'], out['lam_source'] = lam[0].get('metric'), src
+    if pr:
+        src = 'pruning.json' if any(r['source'] == 'pruning.json' for r in pr) else pr[0]['source']
+        pts = [p[:3] for p in P.family_points([r for r in pr if r['source'] == src], x)]
+        out['prune'], out['front'], out['device'] = pts, [pts[i] for i in P.pareto_front([p[:2] for p in pts])], pr[0].get('device')
+    return out
+
+def frontier_figure(rows: list, task: str, selected: dict | None = None, messages=(), ax=None, model: str | None = None,
+                    families: dict | None = None):
+    """Score vs GFLOPs on `task`: the committed λ family and pruning frontier (`committed_families`), the runs in `rows`
+    of one model (`selected`'s, else `model`, else the most common) and `selected` highlighted; or the reason why not."""
+    fam = families if families is not None else dict(lam=[], prune=[], front=[])
+    rs = [r for r in rows if r['task'] == task and r['score'] is not None and r['gflops']]
     model = (selected or {}).get('model') or model or (max({r['model'] for r in rs}, key=[r['model'] for r in rs].count) if rs else None)
-    rs = [r for r in rs if r['model'] == model]
-    if selected is not None and selected.get('lr') is not None:      # one learning rate: λ is the only thing that varies
-        rs = [r for r in rs if r.get('lr') in (None, selected['lr'])]
-    if not rs:
+    own = [r for r in rs if r['model'] == model and r['run_dir']]             # run directories (local runs, results/main_run)
+    sel = selected if selected is not None and selected.get('task') == task and selected.get('gflops') and selected.get('score') is not None else None
+    if not (fam['lam'] or fam['prune'] or own or sel):
         why = ' | '.join(messages) if messages else f'no finished run of {task!r} with a score and FLOPs'
         return message_figure(f'accuracy-vs-FLOPs plot unavailable:\n{why}', ax)
     fig = ax.figure if ax is not None else plt.figure(figsize=(5.2, 4.6))
     ax = ax or fig.add_subplot()
-    metric, key = rs[0]['metric'] or 'score', rs[0]['gflops_key']
-    dense = next((r for r in rs if r['lam'] == 0), None)
-    rel = dense is not None and dense['score']
-    x = lambda r: r['gflops'] / dense['gflops'] if rel else r['gflops']
-    y = lambda r: r['score'] / dense['score'] if rel else r['score']
-    ax.scatter([x(r) for r in rs], [y(r) for r in rs], c='C0', label=f"ours: {rs[0]['model']} on {task}", zorder=3)
-    for r in rs: ax.annotate(lam_label(r), (x(r), y(r)), fontsize=7, xytext=(3, 3), textcoords='offset points')
-    if selected is not None and selected in rs:
-        ax.scatter([x(selected)], [y(selected)], s=160, facecolors='none', edgecolors='C3', lw=2,
-                   label=f"selected: {lam_label(selected)}", zorder=4)
-    if rel:
-        pr = _paper_relative(metric)
-        ax.plot([a for a, _, _ in pr], [b for _, b, _ in pr], 's--', c='C1', ms=5,
-                label="paper's Table 3 (BERT-base, MNLI-m)", zorder=2)
-        for a, b, l in pr: ax.annotate(f'λ={l:g}', (a, b), fontsize=6, color='C1', xytext=(3, -9), textcoords='offset points')
-        ax.set_xlabel(f'GFLOPs per example relative to λ = 0 ({key})'); ax.set_ylabel(f'{metric} relative to λ = 0')
-    else:
-        ax.set_xlabel(f'GFLOPs per example ({key})'); ax.set_ylabel(metric)
-    dev = rs[0].get('device') or 'unknown device'
-    ax.set_title(f'accuracy vs FLOPs: {task}, {rs[0]["model"]}, {dev}', fontsize=8)
+    if fam['prune']:
+        ax.scatter([p[0] for p in fam['prune']], [p[1] for p in fam['prune']], s=14, c='0.6', label='post-hoc pruning', zorder=2)
+        ax.plot([p[0] for p in fam['front']], [p[1] for p in fam['front']], '-', c='0.4', lw=1, label='pruning frontier', zorder=2)
+    if fam['lam']:
+        ax.plot([p[0] for p in fam['lam']], [p[1] for p in fam['lam']], 'o-', c='C0', ms=5, label='λ family (mean over seeds)', zorder=3)
+        for x, y, lab in fam['lam']: ax.annotate(lab, (x, y), fontsize=6, color='C0', xytext=(3, 3), textcoords='offset points')
+    if own:
+        ax.scatter([r['gflops'] for r in own], [r['score'] for r in own], marker='^', c='C2', s=30, label=f'run directories ({model})', zorder=4)
+    if sel is not None:
+        ax.scatter([sel['gflops']], [sel['score']], s=170, facecolors='none', edgecolors='C3', lw=2,
+                   label=f"selected: {lam_label(sel)}", zorder=5)
+    metric = (sel or {}).get('metric') or fam.get('metric') or (own[0]['metric'] if own else None) or 'score'
+    ax.set_xlabel('GFLOPs per example, executed' if fam.get('x') in (None, 'gflops_executed') else f"GFLOPs per example ({fam['x']})")
+    ax.set_ylabel(metric)
+    dev = f", {fam['device']}" if fam.get('device') else ''
+    ax.set_title(f'accuracy vs FLOPs: {task}{dev}', fontsize=8)
     ax.legend(fontsize=7, loc='lower right'); ax.grid(alpha=.3); ax.margins(0.12)
     return fig
 
-def explorer_figure(state: dict, rows: list, task: str, selected=None, messages=(), note: str = '', model: str | None = None):
+def explorer_figure(state: dict, rows: list, task: str, selected=None, messages=(), note: str = '', model: str | None = None,
+                    families: dict | None = None):
     "Heatmap and accuracy-vs-FLOPs side by side: the explorer's picture, also its static form for the docs."
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.8), gridspec_kw=dict(width_ratios=[1.1, 1]))
-    heatmap_figure(state, a); frontier_figure(rows, task, selected, messages, b, model)
+    heatmap_figure(state, a); frontier_figure(rows, task, selected, messages, b, model, families)
     if note: fig.suptitle(note, fontsize=9)
     fig.tight_layout()
     return fig
 
-# %% ../nbs/07_explorer.ipynb #d71309c1
-def explorer(roots=('runs', 'results'), task: str = 'sick', name: str = 'minilm',
-             sentence: str = 'A man is playing a guitar || A person plays an instrument', k_max: int = 32):
+# %% ../nbs/07_explorer.ipynb #60320b22
+def task_of(task: str, tasks) -> str:
+    "`task` if runs of it exist, else the stand-in it trains on offline (`data.TASKS[task]['stand_in']`), else `task`."
+    stand = (D.TASKS.get(task) or {}).get('stand_in')
+    return task if task in tasks or not stand or stand not in tasks else stand
+
+def family_key(r: dict) -> tuple:
+    "Runs that differ only in λ: same source, model, penalty, seed and learning rate."
+    return (r.get('source'), r['model'], r.get('penalty'), r.get('seed'), r.get('lr'))
+
+def run_label(r: dict) -> str:
+    where = f"{r['source']} (metrics only)" if not r['run_dir'] else f"run {r['run']}"
+    asked = f" · asked for {r['task_requested']}" if r.get('task_requested') not in (None, r['task']) else ''
+    seed = f" · seed {r['seed']}" if r.get('seed') is not None else ''
+    return f"{r['model']} · {lam_label(r)}{seed} · {r['penalty'] or ''} · {where}{asked}"
+
+def explorer(roots=None, task: str = 'sick', name: str = 'minilm',
+             sentence: str = 'A man is playing a guitar || A person plays an instrument', k: int | None = None, layer: int = 0,
+             head: int = 0, k_max: int = 32, results_dir=None):
     "Interactive explorer (JupyterLab + ipywidgets): run, λ, sentence, top-k, layer and head -> heatmap, Gini/entropy, frontier."
     import ipywidgets as W
     from IPython.display import display
     rows, msgs = find_runs(roots)
-    tasks = sorted({r['task'] for r in rows} | {task})
+    tasks = sorted({r['task'] for r in rows}) or [task]
+    task = task_of(task, tasks)
+    if task not in tasks: tasks = sorted(tasks + [task])
+    asked = {t: sorted({r['task_requested'] for r in rows if r['task'] == t and r.get('task_requested') not in (None, t)}) for t in tasks}
     has_weights = {r['run_dir']: run_checkpoint(r['run_dir']) is not None for r in rows}
-    models, DENSE = {}, k_max + 1
+    models, fams, DENSE = {}, {}, k_max + 1
     out, status = W.Output(), W.HTML()
     lay = dict(layout=W.Layout(width='330px'), style=dict(description_width='70px'))
-    w_task = W.Dropdown(options=tasks, value=task, description='task', **lay)
+    wide = dict(layout=W.Layout(width='680px'), style=dict(description_width='70px'))
+    w_task = W.Dropdown(options=[(t + (f" (stand-in for {', '.join(asked[t])})" if asked[t] else ''), t) for t in tasks],
+                        value=task, description='task', **lay)
     w_run = W.Dropdown(description='run', **lay)
-    w_lam = W.SelectionSlider(options=['–'], description='λ', continuous_update=False, **lay)
-    w_text = W.Text(value=sentence, description='sentence', continuous_update=False,
-                    layout=W.Layout(width='680px'), style=dict(description_width='70px'))
-    w_pick = W.Dropdown(options=[('pick an example…', '')], description='or pick',
-                        layout=W.Layout(width='680px'), style=dict(description_width='70px'))
-    w_k = W.IntSlider(value=DENSE, min=1, max=DENSE, description='top-k', continuous_update=False, **lay)
+    w_lam = W.SelectionSlider(options=[('–', -1)], description='λ', continuous_update=False, **lay)
+    w_text = W.Text(value=sentence, description='sentence', continuous_update=False, **wide)
+    w_pick = W.Dropdown(options=[('pick an example…', '')], description='or pick', **wide)
+    w_k = W.IntSlider(value=min(k, DENSE) if k else DENSE, min=1, max=DENSE, description='top-k', continuous_update=False, **lay)
     w_k_label = W.Label()
     w_layer = W.Dropdown(options=[0], description='layer', **lay)
     w_head = W.Dropdown(options=[0], description='head', **lay)
     ui = W.VBox([W.HBox([w_task, w_run]), W.HBox([w_lam, W.HBox([w_k, w_k_label])]), w_text, w_pick,
                  W.HBox([w_layer, w_head]), status, out])
-    ui.state, ui.rows, ui.messages, busy = None, rows, msgs, [False]
+    ui.state, ui.rows, ui.messages, busy, start = None, rows, msgs, [False], dict(layer=layer, head=head)
+    ui.w = dict(task=w_task, run=w_run, lam=w_lam, text=w_text, pick=w_pick, k=w_k, layer=w_layer, head=w_head, status=status)
 
-    def task_runs():   # runs of the base model first, those with weights first, then by λ
-        return sorted([r for r in rows if r['task'] == w_task.value],
-                      key=lambda r: (r['model'] != name, not has_weights[r['run_dir']], r['model'], r['lam'], r['run'] or ''))
+    def task_runs():   # the base model's runs first: with weights, then those with a λ family, run directories before results
+        lam = lambda r: r['lam_paper'] if r.get('lam_paper') is not None else r['lam']
+        rs = [r for r in rows if r['task'] == w_task.value]
+        size = {f: [family_key(r) for r in rs].count(f) for f in map(family_key, rs)}
+        return sorted(rs, key=lambda r: (r['model'] != name, not has_weights.get(r['run_dir']), -size[family_key(r)],
+                                         not r['run_dir'], str(family_key(r)), lam(r), r['run'] or ''))
     def current_row():
         rs = task_runs()
         return rs[w_run.value] if isinstance(w_run.value, int) and 0 <= w_run.value < len(rs) else None
+    ui.current = current_row
 
     def fill_examples():
         busy[0] = True
@@ -261,28 +347,25 @@ def explorer(roots=('runs', 'results'), task: str = 'sick', name: str = 'minilm'
         fill_examples()
         busy[0] = True
         rs = task_runs()
-        w_run.options = [(f"{r['model']} · {lam_label(r)} · {r['penalty'] or ''} · {r['run']}", i)
-                         for i, r in enumerate(rs)] + [('base model (no run)', -1)]
+        w_run.options = [(run_label(r), i) for i, r in enumerate(rs)] + [('base model (no run)', -1)]
         w_run.value = 0 if rs else -1
         busy[0] = False
         sync_lam(); redraw()
 
     def sync_lam():
-        "λ slider: the λs of the trained runs of the selected run's model, set to the selected run's."
-        r = current_row()
-        lams = sorted({x['lam'] for x in task_runs() if r and x['model'] == r['model'] and not math.isnan(x['lam'])})
+        "λ slider: the runs of the selected run's family (`family_key`), by λ, set to the selected run."
+        r, rs = current_row(), task_runs()
+        opts = [] if r is None else [(f"{x['lam_paper']:g} (paper)" if x.get('lam_paper') is not None else f"{x['lam']:g}", i)
+                                     for i, x in enumerate(rs) if family_key(x) == family_key(r)]
         busy[0] = True
-        w_lam.options = [f'{l:g}' for l in lams] or ['–']
-        w_lam.disabled = len(lams) < 2
-        if r is not None and f"{r['lam']:g}" in w_lam.options: w_lam.value = f"{r['lam']:g}"
+        w_lam.options = opts or [('–', -1)]
+        w_lam.disabled = len(opts) < 2
+        if r is not None: w_lam.value = w_run.value
         busy[0] = False
 
     def on_lam(_):
-        if busy[0] or w_lam.value == '–': return
-        r = current_row()
-        i = next((i for i, x in enumerate(task_runs()) if f"{x['lam']:g}" == w_lam.value
-                  and (r is None or x['model'] == r['model'])), None)
-        if i is not None and i != w_run.value: w_run.value = i      # triggers redraw
+        if busy[0] or w_lam.value == -1: return
+        if w_lam.value != w_run.value: w_run.value = w_lam.value      # triggers redraw
 
     def on_run(_):
         if busy[0]: return
@@ -295,21 +378,25 @@ def explorer(roots=('runs', 'results'), task: str = 'sick', name: str = 'minilm'
         if key not in models:
             status.value = '<i>loading model…</i>'
             models[key] = run_model(row, w_task.value, name)
+        if w_task.value not in fams: fams[w_task.value] = committed_families(w_task.value, results_dir)
         model, tok, note = models[key]
         d = fw.dims(model)
         busy[0] = True
         if list(w_layer.options) != list(range(d['n_layers'])): w_layer.options = list(range(d['n_layers']))
         if list(w_head.options) != list(range(d['n_heads'])): w_head.options = list(range(d['n_heads']))
+        if start:                                  # the first drawing: layer and head as asked
+            w_layer.value, w_head.value = min(start.pop('layer'), d['n_layers'] - 1), min(start.pop('head'), d['n_heads'] - 1)
         busy[0] = False
-        k = None if w_k.value >= DENSE else w_k.value
-        w_k_label.value = 'dense (softmax)' if k is None else f'{k} keys per query'
+        kk = None if w_k.value >= DENSE else w_k.value
+        w_k_label.value = 'dense (softmax)' if kk is None else f'{kk} keys per query'
         try:
-            ui.state = explore_state(model, tok, w_text.value or '.', k, w_layer.value, w_head.value)
+            ui.state = explore_state(model, tok, w_text.value or '.', kk, w_layer.value, w_head.value)
         except Exception as e:                     # a bad sentence or model: say so where the figure goes
             status.value = f'<b>cannot run the model:</b> {type(e).__name__}: {e}'; return
+        skipped = f"<br><small>skipped: {'; '.join(msgs)}</small>" if msgs else ''
         status.value = (f"{note} — head Gini <b>{ui.state['gini']:.3f}</b>, entropy <b>{ui.state['entropy']:.2f}</b> bits; "
-                        f"layer Gini {ui.state['layer_gini']:.3f}, entropy {ui.state['layer_entropy']:.2f} bits")
-        fig = explorer_figure(ui.state, rows, w_task.value, row, msgs, model=name)
+                        f"layer Gini {ui.state['layer_gini']:.3f}, entropy {ui.state['layer_entropy']:.2f} bits{skipped}")
+        fig = explorer_figure(ui.state, rows, w_task.value, row, msgs, model=name, families=fams[w_task.value])
         with out:
             out.clear_output(wait=True)
             display(fig)

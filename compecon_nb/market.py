@@ -22,7 +22,7 @@ __all__ = ['HC_BETA', 'HC_L', 'HC_R', 'GATE_KINDS', 'BUDGETS', 'METHODS', 'TRAIN
            'expected_widths', 'expected_flops', 'mask_widths', 'close_attention', 'close_ffn', 'compact_market',
            'flops_kept', 'Market', 'budget_masks', 'posthoc_plan', 'posthoc_cut', 'layers_for', 'drop_layers',
            'lam_cut', 'grid_cost', 'mean_len', 'market_grid', 'merge_market', 'market_cli', 'load_market',
-           'market_summary', 'plot_trajectory', 'plot_pareto', 'market_table', 'market_verdict']
+           'market_summary', 'plot_trajectory', 'plot_pareto', 'market_table', 'market_verdict', 'served_estimate']
 
 # %% ../nbs/05b_market.ipynb #dc6da770
 HC_BETA, HC_L, HC_R = 2 / 3, -0.1, 1.1          # temperature and stretch interval (Louizos et al. 2018; CoFi)
@@ -450,8 +450,13 @@ def merge_market(paths, out) -> Path:
     parts = [json.loads(Path(p).read_text()) for p in paths]
     serve = [x for p in parts for x in (p.get('serve') or {}).get('rows', [])]
     return R.write_results(out, dict(rows=[r for p in parts for r in p['rows']], trajectory=[t for p in parts for t in p['trajectory']],
-                                     config=[p['config'] for p in parts], parts=[str(p) for p in paths],
-                                     serve=dict(status='done', rows=serve) if serve else parts[0].get('serve'),
+                                     config=[p['config'] for p in parts],
+                                     parts=[dict(file=Path(q).name, code=p.get('code'), device=(p.get('env') or {}).get('device'),
+                                                 written=p.get('written'), partial=bool(p.get('partial')), skipped=p.get('skipped', []))
+                                            for q, p in zip(paths, parts)],
+                                     serve=dict(status='done', rows=serve) if serve else dict(
+                                         status='not measured', reason='no part of the grid finished its serving step (partial parts '
+                                                                       'were cut by their time limit before it)'),
                                      tiny=any(p.get('tiny') for p in parts), wall_s=sum(p.get('wall_s', 0) for p in parts)))
 
 @call_parse
@@ -626,3 +631,19 @@ def market_verdict(res: dict) -> list:
     for r in [r for r in sm if r['task'] == 'cola' and r['method'] == 'market']:
         lines.append(f"CoLA (reported, not targeted) B = {r['budget']:g}: MCC {r['metric']:.4f} ± {r['metric_sd']:.4f} vs dense {r['dense']:.4f}")
     return lines
+
+# %% ../nbs/05b_market.ipynb #afd1878d
+def served_estimate(market: dict, serving: dict, shape: str = 'b256_s32') -> dict:
+    """Predicted graphs-runtime speedup over dense of every compacted market model (`serve.model_ms` on the measured latency
+    table at `shape`), and the table's relative error on the models `serving` timed at that shape."""
+    from compecon_nb import serve as S
+    t = serving['latency_table']; sh = t['shapes'][shape]
+    dh = t.get('d_head', 32)
+    dense = S.model_ms(t, [(t['n_heads'], t['d_ff'])] * t['n_layers'], shape)
+    rows = [dict(task=r['task'], budget=r['budget'], seed=r['seed'], flops_kept=r['flops_kept'],
+                 drop_pt=100 * (r['metric_dense'] - r['metric']), est_speedup=dense / S.model_ms(t, list(zip(r['heads'], r['ffn'])), shape))
+            for r in market['rows'] if r['method'] == 'market' and r.get('heads') is not None]
+    errs = [abs(S.model_ms(t, [(a // dh, f) for a, f in r['widths']], shape) - r['ms']) / r['ms'] for r in serving['rows']
+            if r['runtime'] == 'graphs' and r['batch'] == sh['batch'] and r.get('widths')]
+    return dict(rows=rows, table_error_max=max(errs) if errs else None, table_error_median=float(np.median(errs)) if errs else None,
+                shape=shape, dense_ms=dense)

@@ -17,7 +17,7 @@ from .runs import check_k
 # %% auto #0
 __all__ = ['SPARSE', 'eq3_policy', 'topk_mask', 'topk_policy', 'sparsemax', 'entmax15', 'sparse_policy', 'budget_target',
            'tracked', 'summary', 'run_policy', 'calibrate_budget', 'summary_of', 'theoretical_flops', 'scarcity_grid',
-           'load_checkpoint', 'make_batches', 'attention_map']
+           'load_checkpoint', 'make_batches', 'scarcity_experiment', 'attention_map']
 
 # %% ../nbs/03_scarcity.ipynb #997e777e
 def eq3_policy(lam: float = 1.0):
@@ -141,25 +141,25 @@ def summary(stats: dict) -> dict:
 # %% ../nbs/03_scarcity.ipynb #678aca27
 @torch.no_grad()
 def run_policy(model, batches, policy=None, task: str | None = None, concentration: bool = True) -> dict:
-    "Run `model` over `batches` with `policy` (None: softmax) tracked: summary stats, real lengths, and the task metric if `task`."
-    from compecon_nb.data import task_metric
+    """Run `model` over `batches` with `policy` (None: softmax) tracked: summary stats, real lengths, and with `task` the task
+    metric — then the pass is `train.measure` (the project's one evaluation pass) on the model under the policy."""
     pol = tracked(policy, concentration=concentration)
     set_attention(model, pol)
     dev = next(model.parameters()).device
-    preds, labels, lengths = [], [], []
+    batches = list(batches)
     try:
-        for b in batches:
-            b = {k: v.to(dev) for k, v in b.items()}
-            y = b.pop('labels', None)
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == 'cuda'):
-                out = model(**b)
-            preds.append(out.logits.float().cpu()); lengths.append(b['attention_mask'].sum(-1).cpu())
-            if y is not None: labels.append(y.cpu())
+        if task is not None and all('labels' in b for b in batches):
+            from compecon_nb.train import measure, TrainConfig, HIGHER_IS_BETTER
+            m = measure(model, batches, TrainConfig(task=task), str(dev))
+            metric = {k: v for k, v in m.items() if k in HIGHER_IS_BETTER}
+        else:
+            metric = None
+            for b in batches:
+                b = {k: v.to(dev) for k, v in b.items() if k != 'labels'}
+                with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == 'cuda'): model(**b)
     finally: set_attention(model, None)
-    res = dict(summary(pol.stats), lengths=torch.cat(lengths).tolist())
-    if task is not None and labels:
-        p = torch.cat(preds)
-        res['metric'] = task_metric(task, p.squeeze(-1) if p.shape[-1] == 1 else p, torch.cat(labels))
+    res = dict(summary(pol.stats), lengths=torch.cat([b['attention_mask'].sum(-1) for b in batches]).tolist())
+    if metric is not None: res['metric'] = metric
     return res
 
 def calibrate_budget(model, batches, budget, kind: str = 'sparsemax', tol: float = 0.03, lo: float = 1e-2,
@@ -250,6 +250,74 @@ def make_batches(ds, tok, task: str, n: int | None = None, batch_size: int = 64,
     enc = encode_task(ds, tok, task, max_len)
     enc = enc.select(np.argsort([len(x) for x in enc['input_ids']], kind='stable'))
     return list(make_loader(enc, tok, batch_size=batch_size, shuffle=False))
+
+# %% ../nbs/03_scarcity.ipynb #478d6b25
+from fastcore.script import call_parse
+
+def _nums(s) -> list: return [int(x) if x.strip().isdigit() else float(x) for x in str(s).split(',') if x.strip()]
+
+@call_parse
+def scarcity_experiment(out: str = 'results/scarcity.json',   # results file (written by runs.write_results)
+                        tasks: str = 'sick,stsb,cola',
+                        ks: str = '64,32,16,8,4,2,1',          # top-k settings
+                        budgets: str = '0.75,0.5,0.25,0.125,4,2',  # sparse budgets: fractions of keys (< 1) or keys (ints)
+                        kinds: str = 'sparsemax,entmax15',
+                        epochs: int = 3,                        # λ = 0 fine-tune (train.fit), best epoch on the selection split
+                        lr: float = 1e-4, batch_size: int = 32, max_len: int = 128, seed: int = 0,
+                        train_n: int = 0,                       # training subset (0: all)
+                        eval_n: int = 0,                        # evaluation subset (0: all)
+                        calib_n: int = 512,                     # training inputs (no labels) that calibrate the budgets
+                        eval_bs: int = 256, tol: float = 0.03,
+                        runs_dir: str = 'runs/scarcity', device: str = 'auto', budget_s: float = 1e9,
+                        tiny: bool = False):                    # CPU check: bert-tiny, 64 rows, one task, 2 settings each
+    "Scarcity at inference (§3.2, §5.1): fine-tune at λ = 0 through `train.fit`, then top-k and budgeted sparse attention; one results file."
+    import time, traceback
+    from compecon_nb import train as T
+    from compecon_nb.data import subset
+    from compecon_nb.runs import write_results
+    model, t_all = 'minilm', time.time()
+    tasks_, ks_, budgets_, kinds_ = tasks.split(','), [int(k) for k in _nums(ks)], _nums(budgets), kinds.split(',')
+    if tiny:
+        model, tasks_, ks_, budgets_, kinds_ = 'bert-tiny', tasks_[:1], [4, 1], [0.5], kinds_[:1]
+        epochs, train_n, eval_n, calib_n, eval_bs, batch_size, max_len = 1, 64, 64, 16, 32, 16, 64
+    res = dict(config=dict(tasks=tasks_, ks=ks_, budgets=budgets_, kinds=kinds_, epochs=epochs, lr=lr, batch_size=batch_size,
+                           max_len=max_len, seed=seed, train_n=train_n, eval_n=eval_n, calib_n=calib_n, tol=tol, tiny=tiny,
+                           trainer='fit', model=model), tasks={})
+    for task in tasks_:
+        t0 = time.time()
+        if t0 - t_all > budget_s: res['tasks'][task] = dict(error='skipped: time budget spent'); continue
+        try:
+            cfg = T.make_config(task=task, model=model, lam=0.0, epochs=epochs, lr=lr, batch_size=batch_size, max_seq_len=max_len,
+                                seed=seed, train_subset=train_n, device=device, overwrite=True, out_dir=f'{runs_dir}/{task}/lam0-s{seed}')
+            p = T.prepare(cfg)
+            net, tok, used = p['model'], p['tokenizer'], p['source']['task_used']
+            met = T.fit(cfg, init=net)                    # trains `net` in place: it holds the selected epoch's weights
+            net.eval()
+            raw = p['raw']
+            split = met['report_split']
+            ev = make_batches(raw['evals'][split], tok, used, eval_n or None, eval_bs, max_len, seed=seed)
+            cal = make_batches(raw['train'], tok, used, calib_n, eval_bs, max_len, seed=seed + 1)
+            rows = scarcity_grid(net, ev, used, ks_, budgets_, cal, kinds=kinds_, tol=tol, log=lambda s: print(task, s, flush=True))
+            lens = np.concatenate([b['attention_mask'].sum(-1).numpy() for b in ev])
+            T_ = res['tasks'][used] = dict(task_requested=task, source=p['source'], eval_split=split, selection_split=met['selection_split'],
+                                           n_eval=int(len(lens)), n_train=len(raw['train']), epochs=epochs, best_epoch=met.get('best_epoch'),
+                                           train_seconds=met.get('train_time_s'), seconds=time.time() - t0,
+                                           lengths=dict(mean=float(lens.mean()), median=float(np.median(lens)),
+                                                        p95=float(np.percentile(lens, 95)), max=int(lens.max())), rows=rows)
+            bi = min(range(len(ev)), key=lambda i: abs(int(ev[i]['attention_mask'][0].sum()) - np.median(lens)))
+            b = {k: v[:1] for k, v in ev[bi].items()}
+            n = int(b['attention_mask'][0].sum())
+            sp = [r for r in rows if r['policy'] == 'sparsemax' and r.get('budget') == 0.25]
+            maps = {'full': attention_map(net, b).tolist(), 'top-4': attention_map(net, b, topk_policy(4)).tolist(),
+                    'top-2': attention_map(net, b, topk_policy(2)).tolist()}
+            if sp: maps['sparsemax B=0.25'] = attention_map(net, b, sparse_policy(sp[0]['calibration']['temperature'])).tolist()
+            T_['heatmap'] = dict(tokens=tok.convert_ids_to_tokens(b['input_ids'][0][:n]), maps=maps, task=used, layer='last (head mean)')
+        except Exception as e:                             # one task failing must not lose the others
+            traceback.print_exc(); res['tasks'].setdefault(task, {})['error'] = f"{type(e).__name__}: {e}"
+        res['seconds'] = time.time() - t_all
+        write_results(out, res)
+        print(task, 'done in', round(time.time() - t0, 1), 's', flush=True)
+    return res
 
 # %% ../nbs/03_scarcity.ipynb #0180d8aa
 @torch.no_grad()

@@ -603,10 +603,8 @@ def serve_cli(task: str = 'sick',                  # task whose report-split sen
     dense.to(dev)
     used = load_task(task)[1]['task_used']
     if finetune_epochs and dense_run is None:
-        from compecon_nb.prune import finetune
-        ds, _ = load_task(task)
-        tr = encode_task(ds[TASKS[used]['train_split']], tok, used, 128)
-        finetune(dense, make_loader(tr, tok, 32, shuffle=True), epochs=finetune_epochs, lr=lr)
+        from compecon_nb.prune import finetune                     # through train.fit, the one engine
+        finetune(dense, task, epochs=finetune_epochs, lr=lr, name=model, time_inference=False)
         source = f'{model} fine-tuned here for {finetune_epochs:g} epochs (lr {lr:g})'
     dense.eval()
     n_eval = n_eval or None

@@ -515,7 +515,7 @@ def say(msg: str):
     "Print `msg` in the notebook and, in a papermill job, on the terminal that started it."
     print(msg)
     if TERMINAL and sys.__stderr__ is not None and sys.stderr is not sys.__stderr__:
-        sys.__stderr__.write(msg + '\n'); sys.__stderr__.flush()
+        sys.__stderr__.write(msg.replace('→', '->').replace('—', '-') + '\n'); sys.__stderr__.flush()
 
 def _unwrap(m): return getattr(m, 'module', m)
 
@@ -620,7 +620,9 @@ def fit(cfg: TrainConfig | dict | None = None, **kw) -> dict:
                 ep_sums[k] = ep_sums.get(k, 0) + v; win[k] = win.get(k, 0) + v
             nwin += 1; bar.update(1)
             if state['step'] % log_every == 0 or state['step'] == 1:
-                steps_log.append(_log_row(state, epoch, sched, win, nwin)); win, nwin = {}, 0
+                row = _log_row(state, epoch, sched, win, nwin); win, nwin = {}, 0
+                if engine == 'ddp': row.update(Dd.all_reduce_mean({k: v for k, v in row.items() if k not in ('step', 'epoch', 'lr')}))
+                steps_log.append(row)
                 bar.set_postfix(loss=f"{steps_log[-1]['loss']:.4f}")
             if main and cfg.ckpt_every and state['step'] % cfg.ckpt_every == 0 and bi + 1 < steps_per_epoch and state['step'] < total:
                 R.save_checkpoint(run_dir, model, opt, step=state['step'], scheduler=sched, extra=dict(
@@ -815,7 +817,7 @@ def main_job(g: dict, history=()) -> dict:
 @call_parse
 def train_cli(task: str = 'sick', lam: float = 0.0, lam_units: str = 'paper', penalty: str = 'both', model: str = 'minilm',
               epochs: int = 3, lr: float = 1e-4, batch_size: int = 32, seed: int = 0, max_seq_len: int = 128,
-              train_subset: int = 0, eval_subset: int = 0, patience: int = 2, out_dir: str = None, overwrite: store_true = False,
+              train_subset: int = 0, eval_subset: int = 0, max_steps: int = 0, patience: int = 2, out_dir: str = None, overwrite: store_true = False,
               device: str = 'auto', engine: str = 'auto', data_dir: str = None):
     "Train one model (`fit`): compecon-train --task mnli --lam 1e-4. Under torchrun, --engine ddp trains data-parallel. Bad input: one line, exit 2."
     kw = {k: v for k, v in locals().items()}

@@ -68,7 +68,16 @@ def parameter_rows(src: str) -> list[dict]:
                          comment=' '.join(same or above)))
     return rows
 
-def _md_cell_text(s: str) -> str: return s.replace('|', r'\|').replace('$', r'\$').replace('\n', ' ')
+_MD_SPECIAL = re.compile(r'([\\|$<>*_\[\]])')
+
+def _md_cell_text(s: str, code: bool = False) -> str:
+    """Text for one markdown table cell: `code=True` (inside backticks) escapes only `|`; prose also escapes what
+    markdown or HTML would eat (`<task>` is an HTML tag to a markdown parser, `$` opens math, `*`/`_` emphasis)."""
+    s = s.replace('\n', ' ')
+    if code: return s.replace('|', r'\|')
+    parts = re.split(r'(`[^`]*`)', s)             # `code spans` inside a comment stay code (only `|` escaped)
+    return ''.join(p.replace('|', r'\|') if p.startswith('`') and p.endswith('`') and len(p) > 1 else _MD_SPECIAL.sub(r'\\\1', p)
+                   for p in parts)
 
 def parameter_table(rows: list[dict], nb_name: str) -> str:
     "Markdown table of a notebook's parameters, with the papermill command that changes them."
@@ -77,7 +86,7 @@ def parameter_table(rows: list[dict], nb_name: str) -> str:
     head = (f'**Parameters** of this notebook (the cell tagged `parameters`); change any with\n'
             f'`papermill nbs/{nb_name} out.ipynb -p {ex} <value>`.\n\n'
             '| name | default | comment |\n|---|---|---|\n')
-    return head + '\n'.join(f"| `{r['name']}` | `{_md_cell_text(r['default'])}` | {_md_cell_text(r['comment'])} |"
+    return head + '\n'.join(f"| `{r['name']}` | `{_md_cell_text(r['default'], code=True)}` | {_md_cell_text(r['comment'])} |"
                             for r in rows) + '\n'
 
 # ---------------------------------------------------------------- notebook -> docs source
@@ -119,6 +128,33 @@ def _drop_widgets(outputs: list) -> list:
     "Widget views need a kernel: drop them (the notebook renders a static figure for the site instead)."
     return [o for o in outputs if 'application/vnd.jupyter.widget-view+json' not in o.get('data', {})]
 
+_ANSI = re.compile(r'\x1b\[[0-9;?]*[A-Za-z]|\r')
+
+def merge_streams(outputs: list) -> list:
+    "Merge *adjacent* stream outputs of the same name (myst-nb's own merge moves every print above the tables between them); drop empty ones (progress-bar erase codes)."
+    out = []
+    for o in outputs:
+        if o.get('output_type') == 'stream' and not _ANSI.sub('', ''.join(o.get('text', ''))).strip(): continue   # only \r / erase codes
+        if o.get('output_type') == 'stream' and out and out[-1].get('output_type') == 'stream' and out[-1].get('name') == o.get('name'):
+            t = lambda x: ''.join(x['text']) if isinstance(x['text'], list) else x['text']
+            out[-1] = dict(out[-1], text=t(out[-1]) + t(o))
+        else: out.append(o)
+    return out
+
+HTML_TAGS = {'a', 'abbr', 'b', 'br', 'code', 'details', 'div', 'em', 'figcaption', 'figure', 'hr', 'i', 'img', 'kbd', 'li',
+             'ol', 'p', 'pre', 'small', 'span', 'strong', 'sub', 'summary', 'sup', 'table', 'tbody', 'td', 'th', 'thead',
+             'tr', 'u', 'ul', 'center', 'font', 'iframe', 'video', 'source', 'style', 'script', 'caption', 'del', 'ins', 'mark'}
+_PROTECT = re.compile(r'(```.*?```|~~~.*?~~~|`[^`\n]*`|\$\$.*?\$\$|(?<![\\$])\$[^$\n]+\$)', re.S)
+_TAGLIKE = re.compile(r'<(/?)([A-Za-z][\w.-]*)([^<>\n]*)>')
+
+def escape_placeholders(md: str) -> str:
+    """Escape `<task>`-like placeholders in markdown prose (outside code and math), which a markdown parser would take
+    for an HTML tag and swallow; real HTML tags (`<img>`, `<details>`, ...) and autolinks (`<https://…>`) are kept."""
+    def fix(m):
+        if m[2].lower() in HTML_TAGS or m[3].startswith(':') or '://' in m[0] or '@' in m[0]: return m[0]
+        return '\\<' + m[0][1:-1] + '\\>'
+    return ''.join(p if i % 2 else _TAGLIKE.sub(fix, p) for i, p in enumerate(_PROTECT.split(md)))
+
 def process_notebook(nb: dict, nb_name: str, nbs: Path, src: Path, repo_url=None, assets=None) -> dict:
     "One nbdev notebook (as JSON dict) -> the notebook myst-nb renders."
     assets = set() if assets is None else assets
@@ -128,13 +164,13 @@ def process_notebook(nb: dict, nb_name: str, nbs: Path, src: Path, repo_url=None
         c = dict(c, source=text)
         tags = list(c.get('metadata', {}).get('tags', []))
         if c['cell_type'] == 'markdown':
-            c['source'] = rewrite_links(text, nbs, src, repo_url, assets)
+            c['source'] = escape_placeholders(rewrite_links(text, nbs, src, repo_url, assets))
             cells.append(c); continue
         if c['cell_type'] != 'code': cells.append(c); continue
         dirs, body = split_directives(text)
         if 'default-exp' in dirs: module = dirs['default-exp'].split()[0] if dirs['default-exp'] else None
         if _HIDE & dirs.keys() or is_false(dirs.get('include', 'true')) or 'injected-parameters' in tags: continue
-        c['outputs'] = _drop_widgets(c.get('outputs', []))
+        c['outputs'] = merge_streams(_drop_widgets(c.get('outputs', [])))
         if not body.strip() and not c['outputs']: continue
         c['source'] = body
         meta = dict(c.get('metadata', {}))
@@ -230,7 +266,8 @@ def prepare(nbs: Path, src: Path) -> dict:
         titles['index'] = 'compecon-nb'
     idx = json.loads((src / 'index.ipynb').read_text())
     toc = '\n'.join(order + ['api/index'])
-    idx['cells'].append(_md(f'```{{toctree}}\n:maxdepth: 1\n:caption: Notebooks\n\n{toc}\n```'))
+    # the sidebar lists the notebooks; the home page's own table describes them (listed once on the page)
+    idx['cells'].append(_md(f'```{{toctree}}\n:maxdepth: 1\n:caption: Notebooks\n:hidden:\n\n{toc}\n```'))
     (src / 'index.ipynb').write_text(json.dumps(idx, indent=1))
     titles['api/index'] = 'API reference'
     titles.update({f'api/{m}': f'compecon_nb.{m}' for m in api})

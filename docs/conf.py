@@ -26,7 +26,7 @@ suppress_warnings = ['myst.header', 'mystnb.unknown_mime_type', 'misc.highlighti
 # ---- myst-nb: render the stored outputs, never execute
 nb_execution_mode = 'off'
 nb_output_stderr = 'remove'            # warnings and progress bars are noise on the site
-nb_merge_streams = True
+nb_merge_streams = False              # docs/build.py merges *adjacent* stream outputs itself: a print stays beside its table
 nb_ipywidgets_js = {}                  # widget views need a kernel (and a CDN): the site shows static figures
 myst_enable_extensions = ['dollarmath', 'amsmath', 'colon_fence', 'html_image']
 myst_heading_anchors = 3
@@ -49,7 +49,16 @@ html_show_sourcelink = False
 html_copy_source = False
 html_theme_options = {'source_repository': _proj.get('urls', {}).get('Repository', ''),
                       'source_branch': 'main', 'source_directory': 'nbs/'}
-html_css_files = []
+html_css_files = ['custom.css']        # tables and outputs inside the content column, figure zoom
+html_js_files = ['custom.js']          # click a figure to open it full size; math as text in search results
+
+def _page_buttons(app, pagename, templatename, context, doctree):
+    "Generated pages (API reference, index, search) have no source file in the repository: no view/edit buttons there."
+    if pagename.startswith(('api/', '_modules/')) or pagename in ('genindex', 'py-modindex', 'search'):
+        context['theme_top_of_page_buttons'] = []
+
+def setup(app):
+    app.connect('html-page-context', _page_buttons)
 
 # ---- math: MathJax 2 served from the site itself (pip package jupyter-server-mathjax), never from a CDN
 try:

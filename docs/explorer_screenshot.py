@@ -37,6 +37,7 @@ def wait(cond, timeout, what):
         try:
             v = cond()
             if v: return v
+        except AssertionError: raise
         except Exception: pass
         time.sleep(0.5)
     raise TimeoutError(f'timed out after {timeout}s waiting for {what}')
@@ -97,6 +98,85 @@ def screenshot(out: Path, k: int = 2, timeout: int = 240) -> str:
             out.parent.mkdir(parents=True, exist_ok=True)
             driver.save_screenshot(str(out.with_name(out.stem + '-failed.png')))
             print((work / 'lab.log').read_text()[-3000:], file=sys.stderr)
+        raise
+    finally:
+        if driver is not None: driver.quit()
+        lab.terminate()
+        try: lab.wait(20)
+        except subprocess.TimeoutExpired: lab.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+def run_explorer_notebook(out: Path | None = None, k: int = 2, timeout: int = 420) -> dict:
+    """Open `nbs/07_explorer.ipynb` itself in JupyterLab (server root = the repository, autosave off, nothing written back),
+    Run All, then move the explorer's top-k slider through its UI (type `k` into the slider's readout) and read the Gini
+    the status line displays before and after. Returns dict(sliders, gini_before, gini_after, status); screenshot to `out`."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    work = Path(tempfile.mkdtemp(prefix='explorer-lab-'))
+    settings = work / 'settings' / '@jupyterlab' / 'docmanager-extension'
+    settings.mkdir(parents=True)
+    (settings / 'plugin.jupyterlab-settings').write_text(json.dumps({'autosave': False}))
+    port = free_port()
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / '.jupyter'), JUPYTERLAB_SETTINGS_DIR=str(work / 'settings'),
+               JUPYTERLAB_WORKSPACES_DIR=str(work / 'ws'), MPLBACKEND='module://matplotlib_inline.backend_inline',
+               HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1', HF_DATASETS_OFFLINE='1', OMP_NUM_THREADS='1')
+    lab = subprocess.Popen([sys.executable, '-m', 'jupyterlab', '--no-browser', '--ip=127.0.0.1', f'--port={port}',
+                            '--ServerApp.token=', '--ServerApp.password=', '--ServerApp.disable_check_xsrf=True',
+                            '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
+                            '--LabApp.expose_app_in_browser=True', '--allow-root', f'--ServerApp.root_dir={ROOT}'],
+                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(work / 'lab.log', 'w'))
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which('chromium') or shutil.which('chromium-browser')
+    for f in FLAGS + ['--window-size=1500,1150']: opts.add_argument(f)
+    driver = None
+    gini = lambda: re.search(r'head Gini\s*([0-9.]+)', js(
+        "const s = Array.from(document.querySelectorAll('.jp-OutputArea .widget-html-content, .jp-OutputArea .widget-html'))"
+        ".map(e => e.innerText).filter(t => t.includes('head Gini')); return s.length ? s[0] : ''"))
+    try:
+        from urllib.request import urlopen
+        wait(lambda: urlopen(f'http://127.0.0.1:{port}/api').status == 200, 60, 'jupyter lab to start')
+        driver = webdriver.Chrome(service=Service(executable_path=shutil.which('chromedriver') or '/usr/bin/chromedriver'),
+                                  options=opts)
+        js = lambda code: driver.execute_script(code)
+        driver.get(f'http://127.0.0.1:{port}/lab/tree/nbs/07_explorer.ipynb')
+        wait(lambda: js("return !!(window.jupyterapp && jupyterapp.shell.currentWidget && "
+                        "jupyterapp.shell.currentWidget.sessionContext && "
+                        "jupyterapp.shell.currentWidget.sessionContext.session && "
+                        "jupyterapp.shell.currentWidget.sessionContext.session.kernel && "
+                        "jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle')"), 120, 'the kernel')
+        js("jupyterapp.commands.execute('notebook:clear-all-cell-outputs'); jupyterapp.commands.execute('notebook:run-all-cells')")
+        def gini_or_error():      # a cell that raised stops Run All: say which, at once, rather than time out
+            err = js("for (const c of jupyterapp.shell.currentWidget.content.widgets) { const o = c.model.outputs;"   # the model: offscreen
+                     " if (!o) continue; for (let i = 0; i < o.length; i++) { const j = o.get(i).toJSON();"     # cells are not in the DOM
+                     " if (j.output_type === 'error') return j.ename + ': ' + j.evalue + '\\n' + (j.traceback || []).join('\\n'); } } return ''")
+            err = re.sub(r'\x1b\[[0-9;]*m', '', err or '')
+            if err: raise AssertionError(f'a cell of nbs/07_explorer.ipynb failed in JupyterLab:\n{err[-1500:]}')
+            return gini()
+        g0 = float(wait(gini_or_error, timeout, 'the explorer to appear (a status line with the head Gini)').group(1))
+        n_sliders = js("return document.querySelectorAll('.jp-OutputArea .widget-slider, .jp-OutputArea .jupyter-widget-slider').length")
+        wait(lambda: js("return jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'"), timeout, 'Run All to finish')
+        # the top-k slider: type k into its readout, as a reader can
+        ro = next(e for e in driver.find_elements(By.CSS_SELECTOR, '.jp-OutputArea .widget-slider')
+                  if 'top-k' in e.text).find_element(By.CSS_SELECTOR, '.widget-readout')
+        driver.execute_script('arguments[0].scrollIntoView({block: "center"})', ro)
+        if ro.text.strip() == str(k): k = 8 if k != 8 else 2          # a value other than the one shown
+        ro.click(); ro.send_keys(Keys.CONTROL, 'a'); ro.send_keys(str(k)); ro.send_keys(Keys.ENTER)
+        g1 = float(wait(lambda: (m := gini()) and float(m.group(1)) != g0 and m, 120, 'the Gini to change').group(1))
+        if out is not None:
+            js("document.querySelectorAll('.jp-toast-button, .Toastify button').forEach(b => { if (/^(No|Dismiss)$/.test(b.innerText.trim()) "
+               "|| b.getAttribute('aria-label') === 'close') b.click(); }); jupyterapp.shell.collapseLeft()")
+            driver.execute_script('arguments[0].closest(".jp-Cell").scrollIntoView()', ro)
+            time.sleep(2)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(out))
+        return dict(sliders=n_sliders, gini_before=g0, gini_after=g1, k=k)
+    except Exception:
+        if driver is not None and out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(out.with_name(out.stem + '-failed.png')))
+        print((work / 'lab.log').read_text()[-3000:], file=sys.stderr)
         raise
     finally:
         if driver is not None: driver.quit()

@@ -5,7 +5,10 @@
 
 Checks every page reachable from index.html: it loads (HTTP 200), its <title> is the notebook's title, every
 <img> decoded (naturalWidth > 0), every internal link and #anchor resolves, the page asked nothing of any host
-but the local server and logged no JavaScript error. Screenshots go to screenshots/site/ (git-ignored).
+but the local server and logged no JavaScript error; and what a reader sees: at least as many images as stored figure
+outputs, none broken, large ones zoomable, no section announcing figures without one, nothing wider than the content
+column, no raw TeX or prose typeset as math, no placeholder eaten as HTML, no internal wording, no test-fixture output.
+Screenshots go to screenshots/site/ (git-ignored) and, for the home page, 03, 05 and the explorer, docs/screenshots/.
 Needs Debian's chromium + chromium-driver (.ci/install-browser.sh) and selenium; without them the test is skipped,
 unless CI is set, where it fails.
 """
@@ -20,9 +23,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / 'screenshots' / 'site'
+DOC_SHOTS = ROOT / 'docs' / 'screenshots'     # the committed ones: home, 03, 05, the explorer
 IN_CI = os.environ.get('CI', '').lower() not in ('', '0', 'false', 'no')
 FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-         '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage', '--window-size=1280,1600']
+         '--disable-component-update', '--no-first-run', '--disable-dev-shm-usage', '--window-size=1600,1200']
 
 def chromium_paths():
     "(browser, driver) paths of Debian's chromium and chromium-driver, or Nones."
@@ -49,6 +53,21 @@ def make_driver():
     opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
     # explicit driver path: Selenium Manager never runs, nothing is downloaded
     return webdriver.Chrome(service=Service(executable_path=driver), options=opts)
+
+def full_page_shot(driver, path: Path, width: int = 1400, max_h: int = 6000):
+    "A screenshot of the top of the page (up to `max_h` px), saved small (PNG, reduced palette when Pillow is there)."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    h = min(max_h, driver.execute_script('return document.scrollingElement.scrollHeight'))
+    size = driver.get_window_size()
+    driver.set_window_size(width, h)
+    try: driver.save_screenshot(str(path))
+    finally: driver.set_window_size(size['width'], size['height'])
+    try:
+        from PIL import Image
+        im = Image.open(path).convert('RGB')
+        im = im.resize((im.width // 2, im.height // 2))
+        im.quantize(colors=128).save(path, optimize=True)
+    except ImportError: pass
 
 class Server:
     "http.server on 127.0.0.1 with a free port, in a thread; records requests that were not answered 200/304."
@@ -91,6 +110,105 @@ _JS_BROKEN_IMGS = ("return Array.from(document.images).filter(i => !(i.complete 
 _JS_RESOURCES = "return performance.getEntriesByType('resource').map(r => r.name)"
 _JS_IDS = "return Array.from(document.querySelectorAll('[id],a[name]')).map(e => e.id || e.name)"
 
+
+# ---------------------------------------------------------------- what a reader sees on each page
+_JS_WAIT_MATH = """const done = arguments[arguments.length - 1];
+if (window.MathJax && MathJax.Hub && MathJax.Hub.Queue) MathJax.Hub.Queue(() => done(true)); else done(false);"""
+
+_JS_READER = r"""
+const art = document.querySelector('article[role=main]') || document.querySelector('[role=main]');
+if (!art) return {missing: true};
+const ar = art.getBoundingClientRect();
+// the content column: furo's .content box (headings and table wrappers reach a few px into its padding), never past
+// the left edge of the contents panel when it is shown
+const col = (document.querySelector('.content') || art).getBoundingClientRect();
+const toc = document.querySelector('.toc-drawer');
+const tl = toc && toc.getBoundingClientRect().width > 0 && toc.getBoundingClientRect().left >= ar.left ? toc.getBoundingClientRect().left : Infinity;
+const right = Math.min(col.right, tl) + 1;
+const scroller = (el) => {            // the nearest ancestor (inside the article) that scrolls sideways and itself fits
+  for (let p = el.parentElement; p && p !== art; p = p.parentElement) {
+    const ox = getComputedStyle(p).overflowX;
+    if ((ox === 'auto' || ox === 'scroll' || ox === 'hidden') && p.getBoundingClientRect().right <= right) return p;
+  }
+  return null;
+};
+const wide = [];
+for (const el of art.querySelectorAll('*')) {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.right <= right) continue;
+  if (scroller(el)) continue;
+  if (el.closest('.MathJax_Preview, script, style')) continue;
+  wide.push(`${el.tagName.toLowerCase()}.${(el.className && el.className.baseVal === undefined ? el.className : '').toString().split(' ')[0]} ` +
+            `${Math.round(r.width)}px to ${Math.round(r.right)} > ${Math.round(right)}: ${(el.innerText || '').slice(0, 60)}`);
+  if (wide.length > 5) break;
+}
+// rendered prose: the article without code, math and the source of MathJax
+const clone = art.cloneNode(true);
+clone.querySelectorAll('pre, code, kbd, script, style, .highlight, .MathJax, .MathJax_Display, .MathJax_Preview, ' +
+                       'mjx-container, .math, .headerlink, .img-lightbox, .cell_input').forEach(e => e.remove());
+const text = clone.innerText;
+const imgs = Array.from(art.querySelectorAll('img'));
+// a section whose heading announces figures ("Figures 2 and 3", "Fig 4") must show at least one
+const empty_fig = Array.from(art.querySelectorAll('section > h2, section > h3')).filter(h => /^(Figures?|Fig\.?)\s/.test(h.innerText.trim())
+  && !h.parentElement.querySelector('img')).map(h => h.innerText.trim());
+// TeX sources MathJax typeset: prose inside inline math means a $ pair shifted (a $$ block inside a paragraph)
+const tex = Array.from(art.querySelectorAll('script[type^="math/tex"]')).map(e => e.textContent);
+return {
+  empty_fig: empty_fig, tex: tex,
+  page_scroll: document.scrollingElement.scrollWidth - window.innerWidth,
+  wide: wide,
+  text: text,
+  n_img: imgs.length,
+  zero: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.currentSrc || i.src),
+  small_unzoomable: imgs.filter(i => i.naturalWidth > i.clientWidth * 1.5 && !i.classList.contains('zoomable') &&
+                                   !i.closest('a')).map(i => i.currentSrc || i.src),
+};
+"""
+
+RAW_MATH = [('$…$', re.compile(r'\$[^$\s][^$\n]{0,80}\$')), (r'\frac', re.compile(r'\\frac')), (r'\ge', re.compile(r'\\ge\b')),
+            (r'\(', re.compile(r'\\\('))]
+# a placeholder the page swallowed as HTML: "None: runs///", "None: /results"
+SWALLOWED = re.compile(r'None:\s*(?:\S*//|/\w)')
+INTERNAL = re.compile(r'\b(?:sessions?|issues?|lent)\b', re.I)
+FIXTURE = ('bert-tiny, unknown device', 'unknown device')
+
+def stored_figures(src_nb: Path) -> int:
+    "Figures a processed notebook (docs/_build/src) will show: image outputs of kept cells plus markdown images."
+    nb, n = json.loads(src_nb.read_text()), 0
+    for c in nb['cells']:
+        tags = c.get('metadata', {}).get('tags', [])
+        if c['cell_type'] == 'markdown':
+            n += len(re.findall(r'!\[[^\]]*\]\([^)]+\)|<img\b', c['source'] if isinstance(c['source'], str) else ''.join(c['source'])))
+        elif c['cell_type'] == 'code' and 'remove-output' not in tags and 'remove-cell' not in tags:
+            n += sum(1 for o in c.get('outputs', []) if any(k.startswith('image/') for k in o.get('data', {})))
+    return n
+
+def reader_problems(doc: str, got: dict, want_imgs: int | None) -> list:
+    "What a reader would trip over on one page (see _JS_READER): missing or broken figures, overflow, raw TeX, placeholders, internal wording."
+    if got.get('missing'): return [f'{doc}: no article element']
+    out = []
+    if want_imgs is not None and got['n_img'] < want_imgs:
+        out.append(f"{doc}: {got['n_img']} images on the page, {want_imgs} stored figure outputs")
+    out += [f'{doc}: image with zero natural width: {s}' for s in got['zero']]
+    out += [f'{doc}: image shown at a fraction of its size cannot be opened larger: {s}' for s in got['small_unzoomable']]
+    out += [f'{doc}: section {h!r} announces figures and shows none' for h in got['empty_fig']]
+    for t in got['tex']:
+        bare = re.sub(r'\\(?:text|mathrm|operatorname|textrm|mbox)\{[^}]*\}', '', t)
+        if re.search(r'(?:\b[A-Za-z]{2,}\b[ ,.;:()]+){5}', bare):
+            out.append(f'{doc}: prose typeset as math (a $ pair shifted?): {t[:80]!r}')
+    if got['page_scroll'] > 1: out.append(f"{doc}: the page scrolls sideways by {got['page_scroll']} px")
+    out += [f'{doc}: wider than the content column: {w}' for w in got['wide']]
+    text = got['text']
+    for name, rx in RAW_MATH:
+        for m in rx.finditer(text):
+            out.append(f'{doc}: raw {name} in rendered text: …{text[max(0, m.start() - 40):m.end() + 40]!r}…'); break
+    for m in SWALLOWED.finditer(text): out.append(f'{doc}: placeholder eaten as HTML: {text[m.start():m.end() + 20]!r}')
+    for m in INTERNAL.finditer(text):
+        out.append(f'{doc}: internal wording {m[0]!r}: …{text[max(0, m.start() - 50):m.end() + 30]!r}…')
+    for f in FIXTURE:
+        if f in text: out.append(f'{doc}: shows test-fixture output {f!r}')
+    return out
+
 def test_site_in_browser(site):
     html, srv = site
     titles = json.loads((html / '_titles.json').read_text())
@@ -122,10 +240,20 @@ def test_site_in_browser(site):
                     problems.append(f'{doc}: requested a non-local resource {r}')
             for entry in driver.get_log('browser'):
                 # MathJax 2 probes fonts with an `about:blank` @font-face; Chrome logs it, nothing is missing
-                if entry.get('level') == 'SEVERE' and 'about:blank' not in entry.get('message', ''): problems.append(f"{doc}: console error {entry.get('message')}")
+                # and probes its TeX fonts for the glyphs STIX-Web (the font shipped) lacks, then uses STIX-Web's
+                msg = entry.get('message', '')
+                if entry.get('level') == 'SEVERE' and 'about:blank' not in msg and '/mathjax/fonts/HTML-CSS/TeX/' not in msg:
+                    problems.append(f"{doc}: console error {msg}")
             ids[url] = set(driver.execute_script(_JS_IDS))
+            if not doc.startswith('_modules/') and doc not in ('genindex', 'py-modindex', 'search'):
+                driver.set_script_timeout(60)
+                driver.execute_async_script(_JS_WAIT_MATH)
+                src_nb = html.parent / 'src' / f'{doc}.ipynb'
+                problems += reader_problems(doc, driver.execute_script(_JS_READER),
+                                            stored_figures(src_nb) if src_nb.exists() else None)
             if not doc.startswith('_modules/') and doc.count('/') <= 1:
                 driver.save_screenshot(str(SHOTS / (doc.replace('/', '__') + '.png')))
+                if doc in ('index', '03_scarcity', '05_ablations'): full_page_shot(driver, DOC_SHOTS / f'{doc}.png')
             for href in driver.execute_script(_JS_LINKS):
                 if not href.startswith(srv.base): continue   # external links are not this test's business
                 target, frag = urldefrag(href)
@@ -138,7 +266,10 @@ def test_site_in_browser(site):
         for frag, src in sorted(fr):
             if target in ids and frag not in ids[target]:
                 problems.append(f'{src}: link to {urlparse(target).path}#{frag}: no such anchor')
-    for p, code in srv.failed: problems.append(f'server answered {code} for {p}')
+    for p, code in srv.failed:
+        # MathJax's HTML-CSS output probes its TeX fonts for the few glyphs STIX-Web (the font shipped) lacks, then uses STIX
+        if p.startswith('/_static/mathjax/fonts/HTML-CSS/TeX/'): continue
+        problems.append(f'server answered {code} for {p}')
     pages = {urlparse(u).path.lstrip('/')[:-5] for u in seen if u.endswith('.html')}
     missing = [d for d in titles if d not in pages]
     assert not missing, f'pages not reachable from index.html: {missing}'
@@ -163,6 +294,18 @@ def test_parameter_tables_on_pages(site):
         if any('parameters' in c.get('metadata', {}).get('tags', []) for c in cells):
             page = (html / f'{nb.stem}.html').read_text()
             assert '<th class="head"><p>name</p></th>' in page and f'nbs/{nb.name}' in page, nb.name
+
+def test_explorer_notebook_in_jupyterlab():
+    "nbs/07_explorer.ipynb itself, opened in JupyterLab and Run All: the explorer appears (sliders) and moving top-k changes the Gini shown."
+    browser, driver = chromium_paths()
+    need(browser and driver, 'chromium / chromedriver not installed: run `bash .ci/install-browser.sh`')
+    try: import selenium  # noqa: F401
+    except ImportError: need(False, 'selenium is not installed: `pip install selenium`')
+    sys.path.insert(0, str(ROOT / 'docs'))
+    from explorer_screenshot import run_explorer_notebook
+    r = run_explorer_notebook(DOC_SHOTS / 'explorer.png')
+    assert r['sliders'] >= 1, r
+    assert r['gini_after'] != r['gini_before'], r
 
 def test_explorer_in_jupyterlab():
     "The explorer runs in a real JupyterLab: its figure renders and moving the k slider changes the Gini it shows."
@@ -209,3 +352,50 @@ def test_nbdev_cells_on_the_site():
     assert any('| `k` | `4` | budget |' in s for s in srcs)
     tags = {c['source']: c['metadata'].get('tags', []) for c in out['cells'] if c['cell_type'] == 'code'}
     assert 'remove-input' in tags['print(1)'] and 'hide-input' in tags['import torch'] and 'hide-input' in tags['k = 4  # budget']
+
+
+_IMG_REF = re.compile(r'''!\[[^\]]*\]\(\s*<?([^)\s>]+)|<img\b[^>]*\bsrc=["']([^"']+)["']|Image\(\s*(?:filename=)?[^)]*?['"]([^'"]+\.(?:png|jpg|jpeg|svg|gif))['"]''')
+
+def image_refs(nb_path: Path) -> list:
+    "(cell index, path) of every image a notebook's markdown or code refers to by a relative path or a name under figures/."
+    refs = []
+    for i, c in enumerate(json.loads(nb_path.read_text())['cells']):
+        src = ''.join(c['source']) if isinstance(c['source'], list) else c['source']
+        for m in _IMG_REF.finditer(src):
+            ref = next(g for g in m.groups() if g)
+            if re.match(r'^[a-z]+:', ref) or ref.startswith(('/', '#', '{')): continue
+            refs.append((i, ref))
+        if c['cell_type'] == 'code':    # figure names listed for display from figures/ (e.g. the home page's figure list)
+            refs += [(i, '../figures/' + n) for n in re.findall(r"['\"]([\w.-]+\.png)['\"]", src)
+                     if re.search(r"\bF\s*/\s*name|FIGURES\s*/\s*name|figures/", src)]
+    return refs
+
+def test_every_referenced_image_exists():
+    "Every image a notebook refers to (markdown ![](..), <img src>, Image(...), names shown from figures/) exists."
+    missing = []
+    for nb in sorted((ROOT / 'nbs').glob('*.ipynb')):
+        for i, ref in image_refs(nb):
+            p = (nb.parent / ref).resolve()
+            if not p.exists() and not (ROOT / 'figures' / Path(ref).name).exists(): missing.append(f'{nb.name} cell {i}: {ref}')
+    assert not missing, 'images referenced but missing:\n' + '\n'.join(missing)
+
+def test_image_refs_finds_the_home_pages_figures(tmp_path):
+    "The reference finder sees markdown images, <img> and the figure names a code cell shows from figures/."
+    nb = tmp_path / 'x.ipynb'
+    nb.write_text(json.dumps(dict(cells=[dict(cell_type='markdown', source='![a](../figures/a.png) <img src="b.png">'),
+                                         dict(cell_type='code', source="for name in ['pareto.png']:\n    p = F / name")])))
+    assert image_refs(nb) == [(0, '../figures/a.png'), (0, 'b.png'), (1, '../figures/pareto.png')]
+
+def test_docs_escape_placeholders_and_math():
+    "Parameter comments and prose keep `<task>`-like placeholders; API docstrings' $x$ become math."
+    sys.path.insert(0, str(ROOT / 'docs'))
+    from build import _md_cell_text, escape_placeholders, merge_streams
+    from _ext.nbdev_docments import md_code_to_rst
+    assert _md_cell_text('None: runs/<task>/<model>') == r'None: runs/\<task\>/\<model\>'
+    assert _md_cell_text("'a|b'", code=True) == r"'a\|b'"
+    assert escape_placeholders('in `<x>` and runs/<task>/ and <img src="a.png">') == r'in `<x>` and runs/\<task\>/ and <img src="a.png">'
+    assert md_code_to_rst('rows of $W_O$, not $5') == 'rows of :math:`W_O`, not $5'
+    outs = [dict(output_type='stream', name='stdout', text='\x1b[2K\r'), dict(output_type='stream', name='stdout', text='a\n'),
+            dict(output_type='stream', name='stdout', text='b\n'), dict(output_type='display_data', data={}),
+            dict(output_type='stream', name='stdout', text='c')]
+    assert [o.get('text') for o in merge_streams(outs)] == ['a\nb\n', None, 'c']

@@ -14,11 +14,14 @@ import inspect, re
 _CODE = re.compile(r'(?<![`\\])`([^`\n]+)`(?!`)')
 _EMPH = re.compile(r'(\*\*?)(?=\S)([^*\n]*?\S)\1(?!\w)')
 
+_DOLLAR = re.compile(r'(?<![\\$\w])\$(?=\S)([^$\n]*?\S)\$(?![\w$])')
+
 def _escape_text(t: str) -> str:
-    "Markdown text -> rst text: keep *emphasis*, escape what rst would misread (|x|, lone *, trailing _)."
+    "Markdown text -> rst text: `$x$` becomes :math:`x`, keep *emphasis*, escape what rst would misread (|x|, lone *, trailing _)."
     keep = {}
-    def hold(m):
-        keep[f'\x00{len(keep)}\x00'] = m[0]; return f'\x00{len(keep) - 1}\x00'
+    def hold(m, text=None):
+        keep[f'\x00{len(keep)}\x00'] = m[0] if text is None else text; return f'\x00{len(keep) - 1}\x00'
+    t = _DOLLAR.sub(lambda m: hold(m, f':math:`{m[1]}`'), t)
     t = _EMPH.sub(hold, t)
     t = t.replace('|', '\\|').replace('*', '\\*')
     t = re.sub(r'(?<=\w)_(?=\W|$)', r'\\_', t)
