@@ -322,7 +322,8 @@ def _skip(path, e):
 def _row(name, path, d, run_dir=None):
     "Flatten a {'config', 'metrics'} record (or a flat dict) into one row; `run`, `path` (and `run_dir`) are where it was found."
     if not isinstance(d, dict): raise CorruptFileError(f'{path}: expected a JSON object per run, got {type(d).__name__}')
-    base = {**(d.get('config') or {}), **(d.get('metrics') or {})} if ('config' in d or 'metrics' in d) else dict(d)
+    part = lambda k: d.get(k) if isinstance(d.get(k), dict) else {}   # a merged results file keeps a list of configs
+    base = {**part('config'), **part('metrics')} if ('config' in d or 'metrics' in d) else dict(d)
     where = dict(run=name, path=str(path), **({'run_dir': str(run_dir)} if run_dir is not None else {}))
     return {**where, **base, **where}   # a recorded run/path/run_dir never overrides the folder
 

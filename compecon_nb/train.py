@@ -18,13 +18,14 @@ from . import framework as fw
 from . import data as D
 from . import runs as R
 from fastcore.script import call_parse, store_true
+from .runs import repo_root
 
 # %% auto #0
-__all__ = ['MODELS', 'LM_MODELS', 'REDUCTIONS', 'LAM_UNITS', 'LAM_READINGS', 'ENGINES', 'SELECT', 'repo_root', 'RUN_IGNORE',
-           'PAPER_LAMS', 'HIGHER_IS_BETTER', 'DEV_FRAC', 'DEV_SEED', 'NOTEBOOK_PARAMS', 'TERMINAL', 'MAIN_JOB_MARK',
-           'T3_LAMS', 'Term', 'TrainConfig', 'make_config', 'config_hash', 'run_dir_for', 'task_loss', 'priced',
-           'distill_loss', 'total_loss', 'measure', 'flops_per_example', 'measure_speed', 'cost_scale', 'lam_scale',
-           'lam_for', 'lam_table', 'resolve_device', 'choose_engine', 'seed_everything', 'task_data', 'load_weights',
+__all__ = ['MODELS', 'LM_MODELS', 'REDUCTIONS', 'LAM_UNITS', 'LAM_READINGS', 'ENGINES', 'SELECT', 'RUN_IGNORE', 'PAPER_LAMS',
+           'HIGHER_IS_BETTER', 'DEV_FRAC', 'DEV_SEED', 'NOTEBOOK_PARAMS', 'TERMINAL', 'MAIN_JOB_MARK', 'T3_LAMS',
+           'Term', 'TrainConfig', 'make_config', 'config_hash', 'run_dir_for', 'task_loss', 'priced', 'distill_loss',
+           'total_loss', 'measure', 'flops_per_example', 'measure_speed', 'cost_scale', 'lam_scale', 'lam_for',
+           'lam_table', 'resolve_device', 'choose_engine', 'seed_everything', 'task_data', 'load_weights',
            'trained_model', 'prepare', 'lam_map', 'resolve_lam', 'final_metrics', 'say', 'fit', 'fast_config',
            'finished_metrics', 'fit_grid', 'JobError', 'papermill_params', 'main_job', 'train_cli', 'scale_summary',
            'grid_rows', 'lr_table', 'table3', 'run_rows', 'mean_over_seeds', 'table3_display', 'table3_grid',
@@ -141,7 +142,6 @@ def make_config(cfg: TrainConfig | dict | None = None, **kw) -> TrainConfig:
     return TrainConfig(**c)
 
 # %% ../nbs/04_train.ipynb #e8443a33
-repo_root = R.repo_root
 RUN_IGNORE = R.IGNORE_KEYS + ('ckpt_every', 'time_inference')   # settings that do not change a run's results
 
 def config_hash(cfg: TrainConfig) -> str:
@@ -867,7 +867,7 @@ def table3(rows: list, flops_task: str = 'stsb'):
         g = lambda t, k, s=1.0: by[(t, l)][k] * s if (t, l) in by and by[(t, l)].get(k) is not None else None
         out.append({'λ (paper units)': l, 'λ_mean used': f.get('lam'),
                     'GFLOPs/ex dense (ours)': f.get('gflops_dense'), 'GFLOPs/ex sparse (ours)': f.get('gflops_ffn_sparse'),
-                    'GFLOPs (paper)': p.get('gflops'), 'latency ms (ours)': f.get('latency_ms_b1'), 'latency ms (paper)': p.get('latency_ms'),
+                    'GFLOPs (paper)': p.get('gflops'), 'latency ms (ours, HF eager)': f.get('latency_ms_b1'), 'latency ms (paper)': p.get('latency_ms'),
                     'FFN pre≤0 % (ours)': None if f.get('ffn_sparsity_le0') is None else 100 * f['ffn_sparsity_le0'],
                     '|GELU|<1e-2 % (ours)': None if f.get('ffn_gelu_small') is None else 100 * f['ffn_gelu_small'],
                     'sparsity % (paper)': None if not p else 100 * p['sparsity'],
