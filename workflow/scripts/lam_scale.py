@@ -1,7 +1,6 @@
 """λ scale of one task and model (rule lam_scale of workflow/Snakefile): C_sum / C_mean of the untrained model, as JSON."""
 import argparse, json, sys
 from pathlib import Path
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from compecon_nb.distributed import lam_scale
 from compecon_nb.runs import atomic_write_json
 

@@ -2,7 +2,6 @@
 run the training notebook with papermill (or train.fit), and exit with its status. See compecon_nb.distributed.run_point."""
 import argparse, json, sys
 from pathlib import Path
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from compecon_nb.distributed import run_point, scaled
 from compecon_nb.runs import read_json
 
