@@ -858,6 +858,8 @@ def _executed(r: dict):
     "Executed GFLOPs per example of a run row: recorded, or (older rows) from its dims at its length — a λ model is dense, so it executes the dense count."
     if r.get('gflops_executed') is not None: return r['gflops_executed']
     if r.get('dims') and r.get('seq_len'): return fw.flops(r['dims'], r['seq_len'], executed=True, layer_widths=r.get('widths'))['total'] / 1e9
+    # an uncompacted encoder executes its dense count: for bidirectional attention the two formulas coincide
+    if r.get('gflops_dense') is not None and not r.get('widths') and not (r.get('dims') or {}).get('causal'): return r['gflops_dense']
     return None
 
 def table3(rows: list, flops_task: str = 'stsb'):
