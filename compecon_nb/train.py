@@ -515,7 +515,7 @@ def say(msg: str):
     "Print `msg` in the notebook and, in a papermill job, on the terminal that started it."
     print(msg)
     if TERMINAL and sys.__stderr__ is not None and sys.stderr is not sys.__stderr__:
-        sys.__stderr__.write(msg.replace('→', '->').replace('—', '-') + '\n'); sys.__stderr__.flush()
+        sys.__stderr__.write(msg + '\n'); sys.__stderr__.flush()
 
 def _unwrap(m): return getattr(m, 'module', m)
 
@@ -718,11 +718,11 @@ def _fit_fast(cfgs, skip_finished: bool = True, raise_errors: bool = False, log=
     for i in todo: groups.setdefault(fast.group_key(fcs[i]), []).append(i)
     width = max(map(len, groups.values()), default=1)              # one engine width for every group: one compile
     for grp in groups.values():
-        try: fast.fast_grid([fcs[i] for i in grp], prep, runs_per_group=width, log=log); failed = {}
+        failed = {}
+        try: fast.fast_grid([fcs[i] for i in grp], prep, runs_per_group=width, log=log)
         except R.NonFiniteLossError as e:
             if raise_errors and len(grp) == 1: raise
             log(f'non-finite loss in a batched group ({e}); retrying its runs one λ at a time')
-            failed = {}
             for i in grp:
                 try: fast.fast_grid([fcs[i]], prep, runs_per_group=width, log=log)
                 except R.NonFiniteLossError as e1: failed[i] = e1

@@ -10,6 +10,7 @@ status line changed. Needs Debian's chromium + chromium-driver and selenium (see
 """
 from __future__ import annotations
 import argparse, json, os, re, shutil, socket, subprocess, sys, tempfile, time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,38 +43,58 @@ def wait(cond, timeout, what):
         time.sleep(0.5)
     raise TimeoutError(f'timed out after {timeout}s waiting for {what}')
 
-def screenshot(out: Path, k: int = 2, timeout: int = 240) -> str:
+KERNEL_IDLE = ("return !!(window.jupyterapp && jupyterapp.shell.currentWidget && "
+               "jupyterapp.shell.currentWidget.sessionContext && "
+               "jupyterapp.shell.currentWidget.sessionContext.session && "
+               "jupyterapp.shell.currentWidget.sessionContext.session.kernel && "
+               "jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle')")
+
+@contextmanager
+def lab_session(root: Path, work: Path, notebook: str, env_extra: dict | None = None, failed_png: Path | None = None):
+    """JupyterLab serving `root` (no token, free port on 127.0.0.1) and headless Chromium on `notebook`, its kernel idle:
+    yields (driver, js). On an error keeps a screenshot at `failed_png` and prints the server log; always stops both and
+    removes `work` (the scratch folder holding the server's config and log)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.common.action_chains import ActionChains
-    work = Path(tempfile.mkdtemp(prefix='explorer-lab-'))
-    demo_notebook(work / 'explorer.ipynb', k)
+    from urllib.request import urlopen
     port = free_port()
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / '.jupyter'), MPLBACKEND='module://matplotlib_inline.backend_inline',
-               HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1')
+               HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1', **(env_extra or {}))
     lab = subprocess.Popen([sys.executable, '-m', 'jupyterlab', '--no-browser', '--ip=127.0.0.1', f'--port={port}',
                             '--ServerApp.token=', '--ServerApp.password=', '--ServerApp.disable_check_xsrf=True',
                             '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
-                            '--LabApp.expose_app_in_browser=True', '--allow-root', f'--ServerApp.root_dir={work}'],
-                           cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=open(work / 'lab.log', 'w'))
+                            '--LabApp.expose_app_in_browser=True', '--allow-root', f'--ServerApp.root_dir={root}'],
+                           cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=open(work / 'lab.log', 'w'))
     opts = webdriver.ChromeOptions()
     opts.binary_location = shutil.which('chromium') or shutil.which('chromium-browser')
     for f in FLAGS + ['--window-size=1500,1150']: opts.add_argument(f)
     driver = None
     try:
-        from urllib.request import urlopen
         wait(lambda: urlopen(f'http://127.0.0.1:{port}/api').status == 200, 60, 'jupyter lab to start')
         driver = webdriver.Chrome(service=Service(executable_path=shutil.which('chromedriver') or '/usr/bin/chromedriver'),
                                   options=opts)
-        driver.get(f'http://127.0.0.1:{port}/lab/tree/explorer.ipynb')
         js = lambda code: driver.execute_script(code)
-        wait(lambda: js("return !!(window.jupyterapp && jupyterapp.shell.currentWidget && "
-                        "jupyterapp.shell.currentWidget.sessionContext && "
-                        "jupyterapp.shell.currentWidget.sessionContext.session && "
-                        "jupyterapp.shell.currentWidget.sessionContext.session.kernel && "
-                        "jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle')"), 120, 'the kernel')
+        driver.get(f'http://127.0.0.1:{port}/lab/tree/{notebook}')
+        wait(lambda: js(KERNEL_IDLE), 120, 'the kernel')
+        yield driver, js
+    except Exception:
+        if driver is not None and failed_png is not None:
+            failed_png.parent.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(failed_png))
+        print((work / 'lab.log').read_text()[-3000:], file=sys.stderr)
+        raise
+    finally:
+        if driver is not None: driver.quit()
+        lab.terminate()
+        try: lab.wait(20)
+        except subprocess.TimeoutExpired: lab.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+def screenshot(out: Path, k: int = 2, timeout: int = 240) -> str:
+    "Run a one-cell explorer notebook in JupyterLab, move k from the kernel side, check the Gini changed; screenshot to `out`."
+    work = Path(tempfile.mkdtemp(prefix='explorer-lab-'))
+    demo_notebook(work / 'explorer.ipynb', k)
+    with lab_session(work, work, 'explorer.ipynb', failed_png=out.with_name(out.stem + '-failed.png')) as (driver, js):
         js("jupyterapp.commands.execute('application:set-mode', {mode: 'single-document'});"
            "jupyterapp.commands.execute('notebook:run-all-cells')")
         line = wait(lambda: re.search(r'GINI \S+ -> \S+', js(
@@ -93,59 +114,24 @@ def screenshot(out: Path, k: int = 2, timeout: int = 240) -> str:
         out.parent.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(out))
         return line
-    except Exception:
-        if driver is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            driver.save_screenshot(str(out.with_name(out.stem + '-failed.png')))
-            print((work / 'lab.log').read_text()[-3000:], file=sys.stderr)
-        raise
-    finally:
-        if driver is not None: driver.quit()
-        lab.terminate()
-        try: lab.wait(20)
-        except subprocess.TimeoutExpired: lab.kill()
-        shutil.rmtree(work, ignore_errors=True)
 
 def run_explorer_notebook(out: Path | None = None, k: int = 2, timeout: int = 420) -> dict:
     """Open `nbs/07_explorer.ipynb` itself in JupyterLab (server root = the repository, autosave off, nothing written back),
     Run All, then move the explorer's top-k slider through its UI (type `k` into the slider's readout) and read the Gini
     the status line displays before and after. Returns dict(sliders, gini_before, gini_after, status); screenshot to `out`."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     work = Path(tempfile.mkdtemp(prefix='explorer-lab-'))
     settings = work / 'settings' / '@jupyterlab' / 'docmanager-extension'
     settings.mkdir(parents=True)
     (settings / 'plugin.jupyterlab-settings').write_text(json.dumps({'autosave': False}))
-    port = free_port()
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / '.jupyter'), JUPYTERLAB_SETTINGS_DIR=str(work / 'settings'),
-               JUPYTERLAB_WORKSPACES_DIR=str(work / 'ws'), MPLBACKEND='module://matplotlib_inline.backend_inline',
-               HF_HUB_OFFLINE='1', TRANSFORMERS_OFFLINE='1', HF_DATASETS_OFFLINE='1', OMP_NUM_THREADS='1')
-    lab = subprocess.Popen([sys.executable, '-m', 'jupyterlab', '--no-browser', '--ip=127.0.0.1', f'--port={port}',
-                            '--ServerApp.token=', '--ServerApp.password=', '--ServerApp.disable_check_xsrf=True',
-                            '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate',
-                            '--LabApp.expose_app_in_browser=True', '--allow-root', f'--ServerApp.root_dir={ROOT}'],
-                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(work / 'lab.log', 'w'))
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = shutil.which('chromium') or shutil.which('chromium-browser')
-    for f in FLAGS + ['--window-size=1500,1150']: opts.add_argument(f)
-    driver = None
-    gini = lambda: re.search(r'head Gini\s*([0-9.]+)', js(
-        "const s = Array.from(document.querySelectorAll('.jp-OutputArea .widget-html-content, .jp-OutputArea .widget-html'))"
-        ".map(e => e.innerText).filter(t => t.includes('head Gini')); return s.length ? s[0] : ''"))
-    try:
-        from urllib.request import urlopen
-        wait(lambda: urlopen(f'http://127.0.0.1:{port}/api').status == 200, 60, 'jupyter lab to start')
-        driver = webdriver.Chrome(service=Service(executable_path=shutil.which('chromedriver') or '/usr/bin/chromedriver'),
-                                  options=opts)
-        js = lambda code: driver.execute_script(code)
-        driver.get(f'http://127.0.0.1:{port}/lab/tree/nbs/07_explorer.ipynb')
-        wait(lambda: js("return !!(window.jupyterapp && jupyterapp.shell.currentWidget && "
-                        "jupyterapp.shell.currentWidget.sessionContext && "
-                        "jupyterapp.shell.currentWidget.sessionContext.session && "
-                        "jupyterapp.shell.currentWidget.sessionContext.session.kernel && "
-                        "jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle')"), 120, 'the kernel')
+    env = dict(JUPYTERLAB_SETTINGS_DIR=str(work / 'settings'), JUPYTERLAB_WORKSPACES_DIR=str(work / 'ws'), HF_DATASETS_OFFLINE='1',
+               OMP_NUM_THREADS='1')
+    failed = out.with_name(out.stem + '-failed.png') if out is not None else None
+    with lab_session(ROOT, work, 'nbs/07_explorer.ipynb', env, failed) as (driver, js):
+        gini = lambda: re.search(r'head Gini\s*([0-9.]+)', js(
+            "const s = Array.from(document.querySelectorAll('.jp-OutputArea .widget-html-content, .jp-OutputArea .widget-html'))"
+            ".map(e => e.innerText).filter(t => t.includes('head Gini')); return s.length ? s[0] : ''"))
         js("jupyterapp.commands.execute('notebook:clear-all-cell-outputs'); jupyterapp.commands.execute('notebook:run-all-cells')")
         def gini_or_error():      # a cell that raised stops Run All: say which, at once, rather than time out
             err = js("for (const c of jupyterapp.shell.currentWidget.content.widgets) { const o = c.model.outputs;"   # the model: offscreen
@@ -172,18 +158,6 @@ def run_explorer_notebook(out: Path | None = None, k: int = 2, timeout: int = 42
             out.parent.mkdir(parents=True, exist_ok=True)
             driver.save_screenshot(str(out))
         return dict(sliders=n_sliders, gini_before=g0, gini_after=g1, k=k)
-    except Exception:
-        if driver is not None and out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            driver.save_screenshot(str(out.with_name(out.stem + '-failed.png')))
-        print((work / 'lab.log').read_text()[-3000:], file=sys.stderr)
-        raise
-    finally:
-        if driver is not None: driver.quit()
-        lab.terminate()
-        try: lab.wait(20)
-        except subprocess.TimeoutExpired: lab.kill()
-        shutil.rmtree(work, ignore_errors=True)
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

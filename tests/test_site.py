@@ -297,26 +297,26 @@ def test_parameter_tables_on_pages(site):
             page = (html / f'{nb.stem}.html').read_text()
             assert '<th class="head"><p>name</p></th>' in page and f'nbs/{nb.name}' in page, nb.name
 
-def test_explorer_notebook_in_jupyterlab():
-    "nbs/07_explorer.ipynb itself, opened in JupyterLab and Run All: the explorer appears (sliders) and moving top-k changes the Gini shown."
+def _lab_tools():
+    "docs/explorer_screenshot.py, or a skip naming what is missing (Chromium, chromedriver, selenium)."
     browser, driver = chromium_paths()
     need(browser and driver, 'chromium / chromedriver not installed: run `bash .ci/install-browser.sh`')
     try: import selenium  # noqa: F401
     except ImportError: need(False, 'selenium is not installed: `pip install selenium`')
     sys.path.insert(0, str(ROOT / 'docs'))
-    from explorer_screenshot import run_explorer_notebook
+    import explorer_screenshot
+    return explorer_screenshot
+
+def test_explorer_notebook_in_jupyterlab():
+    "nbs/07_explorer.ipynb itself, opened in JupyterLab and Run All: the explorer appears (sliders) and moving top-k changes the Gini shown."
+    run_explorer_notebook = _lab_tools().run_explorer_notebook
     r = run_explorer_notebook(DOC_SHOTS / 'explorer.png')
     assert r['sliders'] >= 1, r
     assert r['gini_after'] != r['gini_before'], r
 
 def test_explorer_in_jupyterlab():
     "The explorer runs in a real JupyterLab: its figure renders and moving the k slider changes the Gini it shows."
-    browser, driver = chromium_paths()
-    need(browser and driver, 'chromium / chromedriver not installed: run `bash .ci/install-browser.sh`')
-    try: import selenium  # noqa: F401
-    except ImportError: need(False, 'selenium is not installed: `pip install selenium`')
-    sys.path.insert(0, str(ROOT / 'docs'))
-    from explorer_screenshot import screenshot
+    screenshot = _lab_tools().screenshot
     line = screenshot(ROOT / 'screenshots' / 'explorer.png', k=2)
     g0, g1 = map(float, re.findall(r'-?\d+\.?\d*', line.split('GINI')[1]))
     assert g1 > g0, line
