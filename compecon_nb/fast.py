@@ -16,12 +16,14 @@ import torch.nn.functional as F
 from .data import TASKS, task_metric
 from . import framework as fw
 from . import runs as _runs
+from fastcore.script import call_parse, store_true, bool_arg
 
 # %% auto #0
-__all__ = ['HEAD_PAD', 'COMPILE_BACKEND', 'FAST_KEYS', 'PLAIN_ONLY', 'split_texts', 'bucket_edges', 'bucketize', 'gpu_task',
-           'epoch_plan', 'FlatSpec', 'flat_spec', 'to_flat', 'unflatten', 'from_flat', 'arch', 'bert_forward',
-           'head_spec', 'fast_loss', 'linear_warmup_lr', 'compiled_loss', 'Engine', 'fast_eval', 'group_key',
-           'supports', 'engine_for', 'fast_grid']
+__all__ = ['HEAD_PAD', 'COMPILE_BACKEND', 'FAST_KEYS', 'PLAIN_ONLY', 'BENCH_TINY', 'BENCH_NOTES', 'split_texts', 'bucket_edges',
+           'bucketize', 'gpu_task', 'epoch_plan', 'FlatSpec', 'flat_spec', 'to_flat', 'unflatten', 'from_flat', 'arch',
+           'bert_forward', 'head_spec', 'fast_loss', 'linear_warmup_lr', 'compiled_loss', 'Engine', 'fast_eval',
+           'group_key', 'supports', 'engine_for', 'fast_grid', 'bench_configs', 'fit_row', 'trainer_baseline',
+           'fast_bench', 'fast_bench_cli', 'bench_summary']
 
 # %% ../nbs/04b_fast.ipynb #fa5ed6e2
 def split_texts(d: dict) -> dict:
@@ -483,3 +485,158 @@ def _fit_group(cs, idxs, results, R, device, prepare, log):
         results[i] = dict(config=c, epochs=epochs[r], metrics=metrics, run_dir=str(dirs[r]))
     if log: log(f"{c0['task']} seed {c0['seed']} λ {[c['lam'] for c in cs]}: {step} steps, {timing['samples_per_s']:.0f} samples/s "
                 f"per run, compile {timing['compile_s']:.1f} s, {sel} {info['metric']} {[round(results[i]['metrics']['val_score'], 4) for i in idxs]}")
+
+# %% ../nbs/04b_fast.ipynb #ff197b67
+BENCH_TINY = dict(model='bert-tiny', epochs=1, train_subset=64, eval_subset=32, max_seq_len=64, device='cpu')
+_VAL_KEYS = ('accuracy', 'mcc', 'pearson', 'spearman', 'c_comp_mean')   # what a row keeps of its report-split measurement
+
+def bench_configs(tasks=('sick', 'stsb', 'cola'), lams=(0.0, 1e-4), seed: int = 0, epochs: int = 3, batch_size: int = 32,
+                  lr: float = 1e-4, tiny: bool = False) -> list:
+    """The benchmark's runs as `train.fit` configs, one per task × λ (the paper's units): the embedded MiniLM, warm-up a tenth
+    of the steps, linear decay, clipping at 1.0, every epoch trained and the last epoch's weights reported (as the Trainer's
+    are); `tiny`: `BENCH_TINY` (bert-tiny on small subsets, one epoch, on the CPU)."""
+    base = dict(model='minilm', seed=seed, epochs=epochs, batch_size=batch_size, lr=lr, warmup=0.1, max_grad_norm=1.0,
+                max_seq_len=128, lam_units='paper', select='last', patience=0, time_inference=False, overwrite=True)
+    if tiny: base.update(BENCH_TINY)
+    return [dict(base, task=t, lam=float(l)) for t in tasks for l in lams]
+
+def fit_row(m: dict, n_train: int, peak_mem_mib=None) -> dict:
+    """A benchmark row of a `train.fit` result `m` (its metrics.json): samples/s = training examples × epochs trained /
+    training wall time (evaluation and compilation excluded; `compile_s` apart); the metric on the report split."""
+    f, rep = m.get('fast') or {}, m['report_split']
+    train_s, steps, ep = m['train_time_s'], m['steps'], m['epochs_run']
+    sel = (m.get('config') or {}).get('select', 'best')
+    return dict(impl='fast', engine=m['engine'], task=m['task'], task_used=m['task_used'], seed=m['seed'], lam=m['lam'],
+                lam_units=m['lam_units'], lam_used=m['lam_used'], lr=m['lr'], batch_size=m['batch_size'], epochs=ep, steps=steps,
+                n_train=n_train, train_s=train_s, samples_per_s=n_train * ep / train_s, ms_per_step=1e3 * train_s / max(steps, 1),
+                compile_s=f.get('compile_s', 0.0), compiled=f.get('compiled', False), cuda_graphs=f.get('cuda_graphs', False),
+                runs_in_batch=f.get('runs_in_batch', 1), peak_mem_mib=peak_mem_mib, metric_name=m['metric'], metric=m['score'],
+                metric_split=rep, selected='last epoch' if sel == 'last' else f"best epoch on {m['selection_split']}",
+                val={k: v for k, v in m['eval'][rep].items() if k in _VAL_KEYS})
+
+# %% ../nbs/04b_fast.ipynb #c9e7f4e4
+BENCH_NOTES = [
+    "ours: train.fit, one run per call (R = 1), on the engine each row names (the fast engine where it can take the run); λ in the "
+    "paper's units (lam_units='paper', Eq 2 summed), mapped by fit to the mean cost it trains with; every epoch trained, the last "
+    "epoch's weights measured on the report split (SICK: test; STS-B, CoLA: validation).",
+    "Trainer: stock transformers.Trainer on train.prepare's data, subsets, tokens and model init; bf16 and adamw_torch_fused on CUDA "
+    "(fp32, adamw_torch on the CPU), linear schedule with the same warm-up fraction, the same max_grad_norm and weight decay, "
+    "DataCollatorWithPadding, SDPA attention; λ = 0 (L_task only); the last epoch's weights measured by train.measure on the report split.",
+    "samples/s = training examples × epochs / training wall time: ours without evaluation and compilation (compile_s apart), the "
+    "Trainer's the wall time of Trainer.train(). peak_mem_mib: torch.cuda.max_memory_allocated over the run (engines of earlier "
+    "runs still resident count); None on the CPU.",
+    "No λ grid here: the whole grid's wall time comes from Table 3's run (compecon-table3, results/table3.json)."]
+
+def trainer_baseline(cfg) -> dict:
+    """The stock `transformers.Trainer` on `cfg`'s run at λ = 0 (L_task only): `train.prepare`'s data, subsets, tokens and model
+    init; bf16 and fused AdamW on CUDA, a linear schedule whose warm-up is `cfg.warmup` of the steps (a fraction, as
+    transformers 5 takes it in `warmup_steps`), clipping at `cfg.max_grad_norm`, `cfg.weight_decay`, dynamic padding.
+    A row as `fit_row`'s: samples/s = training examples × epochs / wall time of `Trainer.train()`; the last epoch's weights
+    measured on the report split by `train.measure`."""
+    import tempfile, transformers
+    from compecon_nb import train as T, data as D
+    cfg = T.make_config(cfg, lam=0.0)
+    dev = T.resolve_device(cfg.device); cuda = dev.startswith('cuda')
+    p = T.prepare(cfg)
+    tok, rep = p['tokenizer'], list(p['evals'])[-1]
+    with tempfile.TemporaryDirectory() as d:
+        args = transformers.TrainingArguments(
+            output_dir=d, per_device_train_batch_size=cfg.batch_size, num_train_epochs=cfg.epochs, max_steps=cfg.max_steps or -1,
+            learning_rate=cfg.lr, lr_scheduler_type='linear', warmup_steps=cfg.warmup, weight_decay=cfg.weight_decay,
+            max_grad_norm=cfg.max_grad_norm, bf16=cuda, optim='adamw_torch_fused' if cuda else 'adamw_torch', use_cpu=not cuda,
+            seed=cfg.seed, data_seed=cfg.seed, eval_strategy='no', save_strategy='no', logging_strategy='no', report_to='none',
+            disable_tqdm=True, dataloader_num_workers=0)
+        tr = transformers.Trainer(model=p['model'], args=args, train_dataset=p['train'],
+                                  data_collator=transformers.DataCollatorWithPadding(tok))
+        if cuda: torch.cuda.reset_peak_memory_stats()
+        _sync(dev); t0 = time.perf_counter()
+        out = tr.train()
+        _sync(dev); train_s = time.perf_counter() - t0
+    peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
+    model = tr.model
+    ev = T.measure(model, D.make_loader(p['evals'][rep], tok, max(2 * cfg.batch_size, 64), lm=False), cfg,
+                   str(next(model.parameters()).device))
+    n, steps, ep = len(p['train']), tr.state.global_step, float(tr.state.epoch or cfg.epochs)
+    ep = int(ep) if ep.is_integer() else ep
+    return dict(impl='trainer', engine='transformers.Trainer', task=cfg.task, task_used=p['source']['task_used'], seed=cfg.seed,
+                lam=0.0, lam_units=cfg.lam_units, lam_used=0.0, lr=cfg.lr, batch_size=cfg.batch_size, epochs=ep, steps=steps,
+                n_train=n, train_s=train_s, samples_per_s=n * ep / train_s, ms_per_step=1e3 * train_s / max(steps, 1),
+                compile_s=0.0, compiled=False, cuda_graphs=False, runs_in_batch=1, peak_mem_mib=peak,
+                metric_name=p['metric'], metric=ev[p['metric']], metric_split=rep, selected='last epoch',
+                val={k: v for k, v in ev.items() if k in _VAL_KEYS},
+                trainer_samples_per_s=out.metrics.get('train_samples_per_second'))
+
+def fast_bench(tasks=('sick', 'stsb', 'cola'), lams=(0.0, 1e-4), seed: int = 0, epochs: int = 3, batch_size: int = 32,
+               lr: float = 1e-4, trainer: bool = True, tiny: bool = False, runs_dir=None, out=None) -> dict:
+    """Per task: the stock Trainer at λ = 0 (`trainer_baseline`, when `trainer`), then our training at each λ (paper units)
+    through `train.fit`, one run per call: the fast engine where it can take the run, else the plain loop (each row names its
+    engine). Run directories under `runs_dir` (default: a temporary folder); written to `out` by `runs.write_results` after each task."""
+    import importlib.util, tempfile
+    from compecon_nb import train as T
+    if trainer and importlib.util.find_spec('accelerate') is None:          # transformers.Trainer needs it; fail before any training
+        raise ImportError("the Trainer baseline needs accelerate (transformers.Trainer requires it): pip install 'accelerate>=1.1', or --trainer False")
+    cfgs = bench_configs(tasks, lams, seed, epochs, batch_size, lr, tiny)
+    setting = {k: v for k, v in cfgs[0].items() if k not in ('task', 'lam')}
+    payload = dict(written_by='compecon-fastbench', config=dict(setting, tasks=list(tasks), lams_paper=[float(l) for l in lams],
+                   trainer=bool(trainer), tiny=bool(tiny)), rows=[], wall_s=None, notes=BENCH_NOTES)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(runs_dir or tmp)
+        for t in tasks:
+            tc = [c for c in cfgs if c['task'] == t]
+            if trainer: payload['rows'].append(trainer_baseline(tc[0]))
+            for c in tc:
+                c = dict(c, engine='fast' if supports(c)[0] else 'plain', out_dir=str(root/t/f"lam{c['lam']:g}-s{seed}"))
+                cuda = T.resolve_device(c.get('device', 'auto')).startswith('cuda')
+                if cuda: torch.cuda.reset_peak_memory_stats()
+                m = T.fit(c)
+                payload['rows'].append(fit_row(m, len(T.task_data(T.make_config(c))['train']),
+                                               torch.cuda.max_memory_allocated() / 2**20 if cuda else None))
+            payload['wall_s'] = time.perf_counter() - t0
+            if out: _runs.write_results(out, payload)
+    return payload
+
+@call_parse
+def fast_bench_cli(out: str = 'results/fast_bench.json',   # results file (--tiny: results/fast_bench_tiny.json)
+                   tasks: str = 'sick,stsb,cola',           # comma list
+                   seed: int = 0, epochs: int = 3, batch_size: int = 32, lr: float = 1e-4,
+                   lams: str = '0',                         # λ in the paper's units (train.fit's lam_units='paper'), comma list
+                   trainer: bool_arg = True,                 # also time the stock transformers.Trainer at λ = 0
+                   runs_dir: str = None,                     # keep the run directories here (default: a temporary folder)
+                   tiny: store_true = False):                # CPU smoke run: bert-tiny on small subsets, one epoch
+    "Time our training (train.fit, fast engine) against the stock transformers.Trainer: compecon-fastbench --out results/fast_bench.json."
+    if tiny and out == 'results/fast_bench.json': out = 'results/fast_bench_tiny.json'
+    r = fast_bench([t for t in tasks.split(',') if t], [float(l) for l in lams.split(',') if l], seed, epochs, batch_size, lr,
+                   trainer, tiny, runs_dir, out)
+    print(f"{len(r['rows'])} rows in {r['wall_s']:.1f} s -> {out}")
+    return r
+
+# %% ../nbs/04b_fast.ipynb #2b8a84d9
+def _fmt(v) -> str:
+    "A setting for reading: numbers as %g, several values joined."
+    if isinstance(v, (list, tuple)): return ', '.join(map(_fmt, v))
+    return f'{v:g}' if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)
+
+def bench_summary(R: dict) -> str:
+    "Markdown: where and with what a fast_bench.json was measured (device, libraries, settings, λ units) and which code wrote it."
+    env, c, rows = R.get('env') or {}, R.get('config') or {}, R.get('rows') or []
+    def setting(k):
+        if k in c: return c[k]
+        v = sorted({r[k] for r in rows if r.get(k) is not None})
+        return v[0] if len(v) == 1 else v
+    units = c.get('lam_units') or next((r['lam_units'] for r in rows if r.get('lam_units')), None)
+    lam = ("λ in the paper's units (Eq 2 summed), mapped by `train.fit` to the mean cost it trains with" if units == 'paper' else
+           "λ in mean-cost units (λ_mean, `reduction='mean'`), not the paper's")
+    model = setting('model') if 'model' in c or any('model' in r for r in rows) else 'minilm'
+    s = (f"Measured on {env.get('device', 'an unrecorded device')} (torch {env.get('torch', '?')}, transformers "
+         f"{env.get('transformers', '?')}): model {_fmt(model)}, lr {_fmt(setting('lr'))}, {_fmt(setting('epochs'))} epoch{'s' * (setting('epochs') != 1)}, batch "
+         f"{_fmt(setting('batch_size'))}, seed {_fmt(setting('seed'))}; {lam}.")
+    if c.get('tiny'): s += ' A CPU smoke run (bert-tiny on small subsets): its numbers say nothing about speed.'
+    if R.get('written_by'):
+        code = R.get('code') or {}
+        s += (f" Written by `{R['written_by']}` at code commit `{(code.get('code_commit') or 'unknown')[:12]}`"
+              f"{' with uncommitted changes' if code.get('code_dirty') else ''}.")
+    else:
+        at = env.get('collected_at_commit')
+        s += f" Written before `compecon-fastbench` existed, by an earlier benchmark script{f' (code at commit `{at[:12]}`)' if at else ''}."
+    return s + (' Its notes:' if R.get('notes') else '') + ''.join(f'\n- {n}' for n in R.get('notes') or [])

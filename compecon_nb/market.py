@@ -21,8 +21,9 @@ __all__ = ['HC_BETA', 'HC_L', 'HC_R', 'GATE_KINDS', 'BUDGETS', 'METHODS', 'TRAIN
            'hc_sample', 'hc_p_open', 'hc_mask', 'MarketGates', 'attach_gates', 'detach_gates', 'gated', 'unit_flops',
            'expected_widths', 'expected_flops', 'mask_widths', 'close_attention', 'close_ffn', 'compact_market',
            'flops_kept', 'Market', 'budget_masks', 'posthoc_plan', 'posthoc_cut', 'layers_for', 'drop_layers',
-           'lam_cut', 'grid_cost', 'mean_len', 'market_grid', 'merge_market', 'market_cli', 'load_market',
-           'market_summary', 'plot_trajectory', 'plot_pareto', 'market_table', 'market_verdict', 'served_estimate']
+           'lam_cut', 'grid_cost', 'mean_len', 'market_grid', 'save_served', 'saved_models', 'merge_market',
+           'market_cli', 'load_market', 'market_summary', 'plot_trajectory', 'plot_pareto', 'market_table',
+           'market_verdict', 'served_estimate']
 
 # %% ../nbs/05b_market.ipynb #dc6da770
 HC_BETA, HC_L, HC_R = 2 / 3, -0.1, 1.1          # temperature and stretch interval (Louizos et al. 2018; CoFi)
@@ -354,16 +355,21 @@ def market_grid(tasks=('sick', 'stsb', 'cola'), budgets=BUDGETS, seeds=(0, 1, 2)
                 ft_lr: float = 5e-5, distill: float = 0.5, warmup: float = 0.5, lr_gates: float = 0.1,
                 lr_price: float = 0.05, group: int = 64, methods=METHODS, train_subset: int = 0, eval_subset: int = 0,
                 max_seq_len: int = 128, device: str = 'auto', engine: str = 'plain', runs_dir=None,
-                importance_batches: int = 32, keep_models: bool = False, save=None, budget_s: float = float('inf'),
-                log=print) -> dict:
+                importance_batches: int = 32, keep_models: bool = False, models_dir=None, done=(), save=None,
+                budget_s: float = float('inf'), log=print) -> dict:
     """The market against post-hoc pruning, layer dropping and the λ family at `budgets`: dict(rows, trajectory, models, config).
-    `save(partial)` is called after every (task, seed) so a killed job keeps what finished; no new (task, seed) starts after `budget_s`."""
+    `save(partial)` is called after every (task, seed) so a killed job keeps what finished; no new (task, seed) starts after `budget_s`;
+    (task, seed) pairs in `done` are not trained again. With `models_dir`, the dense teacher and the compacted market models of the
+    first seed trained per task are saved there (`save_served`), for the serving runtime to time later, alone on the device."""
     from compecon_nb import train as T, runs as R, prune as P, data as D
-    cfg_all = dict(locals()); cfg_all.pop('log'); cfg_all.pop('save'); cfg_all.pop('T'); cfg_all.pop('R'); cfg_all.pop('P'); cfg_all.pop('D')
+    cfg_all = {k: v for k, v in locals().items() if k not in ('log', 'save', 'T', 'R', 'P', 'D', 'done', 'models_dir')}
     runs_dir = Path(runs_dir or R.repo_root() / 'runs' / 'market')
     rows, traj, models, skipped, t_start = [], [], [], [], time.perf_counter()
+    done = {(t, int(s)) for t, s in done}
     for task in tasks:
+        saved = False
         for seed in seeds:
+            if (task, seed) in done: log(f'{task} s{seed}: done earlier (kept)'); continue
             if time.perf_counter() - t_start > budget_s:
                 skipped.append(dict(task=task, seed=seed)); log(f'{task} s{seed}: skipped (time budget)'); continue
             base = dict(task=task, model=model, seed=seed, batch_size=batch_size, lr=lr, max_seq_len=max_seq_len,
@@ -379,6 +385,8 @@ def market_grid(tasks=('sick', 'stsb', 'cola'), budgets=BUDGETS, seeds=(0, 1, 2)
             mt = fit('teacher', init=teacher, epochs=teacher_epochs, select='best')
             teacher.eval()
             d0 = dims(teacher)
+            keep = models_dir is not None and not saved
+            if keep: save_served(teacher, p['tokenizer'], Path(models_dir) / task / 'dense', seed=seed); saved = True
             if keep_models and seed == seeds[0]: models.append(dict(task=task, method='dense', budget=None, seed=seed,
                                                                    model=teacher, tokenizer=p['tokenizer']))
             log(f"{task} s{seed}: teacher {mt['metric']} {mt['score']:.4f} (N = {N:.1f} tokens, {ft_steps} steps after each cut)")
@@ -389,6 +397,7 @@ def market_grid(tasks=('sick', 'stsb', 'cola'), budgets=BUDGETS, seeds=(0, 1, 2)
                          **_shape(m), **extra)
                 rows.append(r)
                 log(f"  {method:9s} B={budget}: {r['metric_name']} {r['metric']:.4f}, flops_kept {r['flops_kept']:.3f}")
+                if keep and method == 'market': save_served(m, p['tokenizer'], Path(models_dir) / task / f'market-{budget:g}', seed=seed)
                 if keep_models and method == 'market' and seed == seeds[0]:      # to the serving runtime: market models of one seed
                     models.append(dict(task=task, method=method, budget=budget, seed=seed, model=m.eval().cpu(),
                                        tokenizer=p['tokenizer']))
@@ -444,20 +453,54 @@ def _serve(models: list, log=print, **bench_kw) -> dict:
             log(f'serving {task} skipped: {type(e).__name__}: {e}'); errors.append(f'{task}: {type(e).__name__}: {e}')
     return dict(status='done' if rows else 'failed', rows=rows, **({'reason': '; '.join(errors)} if errors else {}))
 
-def merge_market(paths, out) -> Path:
-    "One results file from several runs of the grid (e.g. one per task): rows and trajectories concatenated, configs kept."
+def save_served(model, tokenizer, path, **meta):
+    "Save a (compacted) model and its tokenizer where `serve.load_served` reads it; `meta` (e.g. seed) goes to `served.json`."
+    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path); tokenizer.save_pretrained(path)
+    (path / 'served.json').write_text(json.dumps(meta))
+    return path
+
+def saved_models(models_dir) -> list:
+    "The models `market_grid(models_dir=…)` saved, as `_serve` takes them: dict(task, method, budget, seed, model, tokenizer)."
+    from transformers import AutoTokenizer
+    from compecon_nb.serve import load_served
+    out = []
+    for d in sorted(Path(models_dir).glob('*/*/served.json')):
+        task, name = d.parent.parent.name, d.parent.name
+        out.append(dict(task=task, method='dense' if name == 'dense' else 'market',
+                        budget=None if name == 'dense' else float(name.split('-', 1)[1]), seed=json.loads(d.read_text()).get('seed'),
+                        model=load_served(d.parent), tokenizer=AutoTokenizer.from_pretrained(d.parent)))
+    return out
+
+def merge_market(paths, out, serve: dict | None = None) -> Path:
+    """One results file from several runs of the grid (e.g. one per task): rows and trajectories concatenated, configs kept;
+    `serve` (from `_serve`) replaces the parts' own serving rows. Without it the file keeps the parts' environment."""
     from compecon_nb import runs as R
     parts = [json.loads(Path(p).read_text()) for p in paths]
-    serve = [x for p in parts for x in (p.get('serve') or {}).get('rows', [])]
+    rows = [x for p in parts for x in (p.get('serve') or {}).get('rows', [])]
+    served = serve if serve is not None else (dict(status='done', rows=rows) if rows else dict(
+        status='not measured', reason='no part of the grid finished its serving step'))
     return R.write_results(out, dict(rows=[r for p in parts for r in p['rows']], trajectory=[t for p in parts for t in p['trajectory']],
                                      config=[p['config'] for p in parts],
                                      parts=[dict(file=Path(q).name, code=p.get('code'), device=(p.get('env') or {}).get('device'),
-                                                 written=p.get('written'), partial=bool(p.get('partial')), skipped=p.get('skipped', []))
+                                                 written=p.get('written'), partial=bool(p.get('partial')), skipped=p.get('skipped', []),
+                                                 wall_s=p.get('wall_s'))
                                             for q, p in zip(paths, parts)],
-                                     serve=dict(status='done', rows=serve) if serve else dict(
-                                         status='not measured', reason='no part of the grid finished its serving step (partial parts '
-                                                                       'were cut by their time limit before it)'),
-                                     tiny=any(p.get('tiny') for p in parts), wall_s=sum(p.get('wall_s', 0) for p in parts)))
+                                     serve=served, skipped=[k for p in parts for k in p.get('skipped', [])],
+                                     tiny=any(p.get('tiny') for p in parts), wall_s=sum(p.get('wall_s', 0) for p in parts)),
+                           env=None if serve is not None else parts[0].get('env'))
+
+def _resumable(path, tiny: bool) -> dict:
+    "The rows of an earlier run of the same library code at `path` ((task, seed) pairs it finished), else an empty start."
+    from compecon_nb import runs as R
+    empty = dict(rows=[], trajectory=[], done=set())
+    p = Path(path)
+    if not p.is_file(): return empty
+    old = json.loads(p.read_text())
+    was, now = (old.get('code') or {}).get('modules') or {}, R.module_hashes()
+    if any(was.get(m) != now[m] for m in R.module_deps('market')) or bool(old.get('tiny')) != bool(tiny): return empty
+    done = {(r['task'], r['seed']) for r in old['rows']}
+    return dict(rows=old['rows'], trajectory=old.get('trajectory', []), done=done)
 
 @call_parse
 def market_cli(tasks: str = 'sick,stsb,cola',      # comma-separated tasks
@@ -473,34 +516,47 @@ def market_cli(tasks: str = 'sick,stsb,cola',      # comma-separated tasks
                distill: float = 0.5,                 # distillation weight a
                out: str = 'results/market.json',     # results file (relative to the repository root)
                engine: str = 'plain',                # train.fit engine
-               serve: bool = True,                   # time the compacted models with compecon_nb.serve if present
-               serve_batches: str = '1,32,256',      # batch sizes the serving runtime times
-              tiny: bool = False,                   # CPU smoke run (bert-tiny, tiny subsets)
-              merge: str = '',                      # comma-separated results files to merge into --out (no training)
-              budget_s: float = 1e9):               # start no new (task, seed) after this many seconds
-    "Run the compute-market grid against its three baselines and write `results/market.json`."
+               serve: bool = True,                   # time the compacted models with compecon_nb.serve in this process
+               serve_batches: str = '1,32,256,1024', # batch sizes the serving runtime times
+               save_models: str = '',                # folder: save the first trained seed's dense and market models there
+               serve_from: str = '',                 # with --merge: time the models saved in this folder (alone on the device)
+               tiny: bool = False,                   # CPU smoke run (bert-tiny, tiny subsets)
+               merge: str = '',                      # comma-separated results files to merge into --out (no training)
+               budget_s: float = 1e9):               # start no new (task, seed) after this many seconds
+    """Run the compute-market grid against its three baselines and write `results/market.json`. A rerun of the same library code
+    keeps the (task, seed) pairs the file already holds and trains only the missing ones."""
     from compecon_nb import runs as R
-    if merge: return merge_market([x for x in merge.split(',') if x], Path(out) if Path(out).is_absolute() else R.repo_root() / out)
+    at = lambda x: Path(x) if Path(x).is_absolute() else R.repo_root() / x
+    sb = (1, 8) if tiny else tuple(int(x) for x in str(serve_batches).split(',') if x)
+    dev = dict(device='cpu', rounds=2, warmup=1, n_batches=2, n_eval=64, runtimes=('hf_eager', 'graphs')) if tiny else {}
+    if merge:
+        served = None
+        if serve_from:
+            ms = saved_models(at(serve_from))
+            served = _serve(ms, batches=sb, **dev) if ms else dict(status='not measured', reason=f'no saved models in {serve_from}')
+        return merge_market([at(x) for x in merge.split(',') if x], at(out), serve=served)
     fl = lambda s: tuple(float(x) for x in str(s).split(',') if x)
     kw = dict(tasks=tuple(str(tasks).split(',')), budgets=fl(budgets), seeds=tuple(int(x) for x in str(seeds).split(',')),
               model=model, teacher_epochs=teacher_epochs, market_epochs=market_epochs, ft_epochs=ft_epochs,
               lam_epochs=lam_epochs, lams=fl(lams), batch_size=batch_size, distill=distill, engine=engine, budget_s=budget_s)
-    if tiny: kw.update(tasks=('sick',), budgets=(0.5, 0.25), seeds=(0,), model='bert-tiny', teacher_epochs=1, market_epochs=10,
+    if tiny: kw.update(budgets=(0.5, 0.25), seeds=kw['seeds'][:1], model='bert-tiny', teacher_epochs=1, market_epochs=10,
                        batch_size=16, train_subset=128, eval_subset=64, group=16, importance_batches=2, device='cpu',
-                       runs_dir=R.repo_root() / 'runs' / 'market_tiny')
+                       runs_dir=R.repo_root() / 'runs' / 'market_tiny', tasks=kw['tasks'][:1])
     if tiny: serve = False                                  # the serving runtime compiles: too slow for the smoke run
-    t0 = time.perf_counter()
-    path = Path(out) if Path(out).is_absolute() else R.repo_root() / out
-    part = lambda r: R.write_results(path, dict(r, config=kw | dict(budget_s=budget_s), serve=dict(status='pending'), tiny=tiny,
-                                                partial=True, wall_s=time.perf_counter() - t0))
-    res = market_grid(keep_models=serve, save=part, **kw)
-    sb = tuple(int(x) for x in str(serve_batches).split(',') if x)
-    served = (_serve(res.pop('models'), batches=sb, **({'device': 'cpu'} if tiny else {})) if serve
-              else dict(status='skipped', reason='serving not asked for'))
-    R.write_results(path, dict(rows=res['rows'], trajectory=res['trajectory'], config=res['config'], serve=served, skipped=res['skipped'],
-                               tiny=tiny, wall_s=time.perf_counter() - t0))
-    print(f"wrote {path}: {len(res['rows'])} rows in {time.perf_counter() - t0:.0f} s")
+    t0, path = time.perf_counter(), at(out)
+    old = _resumable(path, tiny)
+    if old['done']: print(f"{path.name}: keeping {sorted(old['done'])} from an earlier run of this code")
+    write = lambda r, **extra: R.write_results(path, dict(rows=old['rows'] + r['rows'], trajectory=old['trajectory'] + r['trajectory'],
+                                                          config=kw | dict(budget_s=budget_s), skipped=r['skipped'], tiny=tiny,
+                                                          wall_s=time.perf_counter() - t0, **extra))
+    res = market_grid(keep_models=serve, save=lambda r: write(r, serve=dict(status='pending'), partial=True), done=old['done'],
+                      models_dir=at(save_models) if save_models else None, **kw)
+    served = (_serve(res.pop('models'), batches=sb, **dev) if serve and res['models']
+              else dict(status='skipped', reason='serving not asked for' if not serve else 'no model trained in this run'))
+    write(res, serve=served)
+    print(f"wrote {path}: {len(old['rows']) + len(res['rows'])} rows in {time.perf_counter() - t0:.0f} s")
     return path
+
 
 # %% ../nbs/05b_market.ipynb #8bd19303
 SPLIT_OF = dict(sick='SICK test (MNLI stand-in)', stsb='STS-B validation', cola='CoLA validation')

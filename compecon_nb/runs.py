@@ -13,12 +13,13 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['STAMP_FILE', 'IGNORE_KEYS', 'LOCK_FILE', 'atomic_write_json', 'atomic_write_jsonl', 'read_jsonl', 'CorruptFileError',
-           'read_json', 'git_info', 'env_info', 'repo_root', 'code_stamp', 'write_results', 'results_stamp',
-           'RunExistsError', 'ConfigMismatchError', 'config_diff', 'is_finished', 'RunLockedError', 'lock_run',
-           'release_run', 'run_lock', 'start_run', 'finish_run', 'read_metrics', 'load_runs', 'check_number',
-           'check_int_range', 'check_choice', 'check_params', 'check_k', 'check_budget', 'CorruptCheckpointError',
-           'rng_state', 'set_rng_state', 'save_checkpoint', 'list_checkpoints', 'latest_checkpoint', 'load_checkpoint',
-           'NonFiniteLossError', 'check_finite', 'oom_hint', 'oom_guard']
+           'read_json', 'git_info', 'env_info', 'repo_root', 'module_hashes', 'code_hash', 'code_stamp',
+           'write_results', 'results_stamp', 'module_deps', 'RunExistsError', 'ConfigMismatchError', 'config_diff',
+           'is_finished', 'RunLockedError', 'lock_run', 'release_run', 'run_lock', 'start_run', 'finish_run',
+           'read_metrics', 'load_runs', 'check_number', 'check_int_range', 'check_choice', 'check_params', 'check_k',
+           'check_budget', 'CorruptCheckpointError', 'rng_state', 'set_rng_state', 'save_checkpoint',
+           'list_checkpoints', 'latest_checkpoint', 'load_checkpoint', 'NonFiniteLossError', 'check_finite', 'oom_hint',
+           'oom_guard']
 
 # %% ../nbs/02_runs.ipynb #30b53eb0
 def _json_default(o):
@@ -100,7 +101,8 @@ def read_json(path):
 # %% ../nbs/02_runs.ipynb #2d22689a
 def _pkg_dir():
     try: return Path(__file__).resolve().parent
-    except NameError: return Path.cwd()  # inside the notebook
+    except NameError:                    # inside the notebook: the installed package it exports to
+        import compecon_nb; return Path(compecon_nb.__file__).resolve().parent
 
 def _version(pkg):
     try: return metadata.version(pkg)
@@ -142,10 +144,22 @@ def repo_root() -> Path:
     return Path.cwd()
 
 STAMP_FILE = '.devcarry/STAMP.json'   # git-ignored; travels with the device carry
+def module_hashes(pkg=None) -> dict:
+    "{module: SHA-256 (16 hex)} of every `.py` file of the package (by its path inside the package, e.g. `market`)."
+    pkg = Path(pkg) if pkg is not None else _pkg_dir()
+    return {f.relative_to(pkg).with_suffix('').as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()[:16]
+            for f in sorted(pkg.rglob('*.py')) if '__pycache__' not in f.parts}
+
+def code_hash(pkg=None) -> str:
+    "SHA-256 (16 hex) of the library's source: every module's hash (`module_hashes`), by name."
+    return hashlib.sha256(json.dumps(module_hashes(pkg), sort_keys=True).encode()).hexdigest()[:16]
 
 def code_stamp(repo=None, write: bool = False) -> dict:
-    """dict(code_commit, code_dirty, diff_sha256, stamp_source): from git when `repo` (default: this repository) has one,
-    else from its `.devcarry/STAMP.json`; `write=True` also writes that file (before copying the tree to a machine without git)."""
+    """dict(code_commit, code_dirty, diff_sha256, stamp_source, code_hash): from git when `repo` (default: this repository) has
+    one, else from its `.devcarry/STAMP.json`; `write=True` also writes that file (before copying the tree to a machine without git).
+    `code_hash` (`code_hash()`, read from the files that run) says which library code made a result: two results files with the
+    same `code_hash` were made by the same code, whatever else the commits between them changed; `modules` holds each module's
+    hash, so a result can be checked against just the modules its command imports."""
     repo = Path(repo) if repo is not None else repo_root()
     g = git_info(repo)
     if g['git_commit']:
@@ -154,9 +168,9 @@ def code_stamp(repo=None, write: bool = False) -> dict:
         s = dict(code_commit=g['git_commit'], code_dirty=g['git_dirty'], diff_sha256=hashlib.sha256(diff).hexdigest()[:16],
                  stamp_source='git')
         if write: atomic_write_json(repo/STAMP_FILE, {**s, 'stamp_source': STAMP_FILE})
-        return s
-    if (repo/STAMP_FILE).is_file(): return read_json(repo/STAMP_FILE)
-    return dict(code_commit=None, code_dirty=None, diff_sha256=None, stamp_source='none')
+        return {**s, 'code_hash': code_hash(), 'modules': module_hashes()}
+    if (repo/STAMP_FILE).is_file(): return {**read_json(repo/STAMP_FILE), 'code_hash': code_hash(), 'modules': module_hashes()}
+    return dict(code_commit=None, code_dirty=None, diff_sha256=None, stamp_source='none', code_hash=code_hash(), modules=module_hashes())
 
 def write_results(path, payload: dict, env: dict | None = None) -> Path:
     "Write a results file: `payload` plus `env` (default `env_info()`), `code` (`code_stamp()`) and `written`, atomically."
@@ -170,6 +184,35 @@ def results_stamp(path) -> dict:
     "The `code` stamp of a results file (dict(code_commit=None, ...) when the file predates `write_results`)."
     d = read_json(path)
     return d.get('code') or dict(code_commit=d.get('code_commit') or (d.get('env') or {}).get('git_commit'), stamp_source='legacy')
+
+# %% ../nbs/02_runs.ipynb #1591cb5c
+import ast
+
+def _imports(path, pkg: str = 'compecon_nb') -> set:
+    "Package modules a source file imports anywhere (top level or inside functions): `.x`, `pkg.x`, `from pkg import x`."
+    out = set()
+    for node in ast.walk(ast.parse(Path(path).read_text())):
+        if isinstance(node, ast.ImportFrom):
+            mod = node.module or ''
+            if node.level or mod == pkg or mod.startswith(pkg + '.'):
+                base = mod[len(pkg) + 1:] if mod.startswith(pkg + '.') else ('' if mod == pkg else mod)
+                if base: out.add(base.split('.')[0])
+                else: out |= {a.name for a in node.names}
+        elif isinstance(node, ast.Import):
+            out |= {a.name.split('.')[1] for a in node.names if a.name.startswith(pkg + '.')}
+    return out
+
+def module_deps(module: str, pkg_dir=None) -> set:
+    "`module` and every package module it reaches through imports (the library code a command's results depend on)."
+    pkg_dir = Path(pkg_dir) if pkg_dir is not None else Path(_pkg_dir())
+    seen, todo_ = set(), [module]
+    while todo_:
+        m = todo_.pop()
+        f = pkg_dir / f'{m}.py'
+        if m in seen or not f.is_file(): continue
+        seen.add(m); todo_ += sorted(_imports(f))
+    return seen
+
 
 # %% ../nbs/02_runs.ipynb #d7712193
 IGNORE_KEYS = ('out_dir', 'overwrite', 'run_dir', 'results_dir', 'data_dir', 'skip_finished')

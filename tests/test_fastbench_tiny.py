@@ -1,0 +1,31 @@
+"""compecon-fastbench --tiny on the CPU (bert-tiny, small subsets, one epoch; about a minute on 2 cores): rows for the stock
+Trainer and for ours (train.fit), a stamped results file, and the command line as the console script parses it."""
+import json, math, os
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+from fastcore.script import anno_parser
+from compecon_nb.fast import fast_bench_cli
+
+
+def test_fastbench_tiny(tmp_path):
+    out = tmp_path/'fast_bench_tiny.json'
+    fast_bench_cli(tiny=True, out=str(out), runs_dir=str(tmp_path/'runs'))
+    f = json.loads(out.read_text())
+    rows = f['rows']
+    assert {r['impl'] for r in rows} == {'trainer', 'fast'}
+    assert {(r['task'], r['impl']) for r in rows} == {(t, i) for t in ('sick', 'stsb', 'cola') for i in ('trainer', 'fast')}
+    assert sorted(r['lam'] for r in rows if r['impl'] == 'fast' and r['task'] == 'sick') == [0.0, 1e-4]
+    for r in rows:
+        assert r['samples_per_s'] > 0 and math.isfinite(r['metric']), r
+        assert r['peak_mem_mib'] is None and r['epochs'] == 1 and r['engine'] in ('fast', 'plain', 'transformers.Trainer')
+    assert set(rows[0]) - {'trainer_samples_per_s'} == set(rows[1])         # one schema for both impls (+ the Trainer's own count)
+    assert f['config']['tiny'] and f['config']['model'] == 'bert-tiny' and 'grid' not in f
+    assert 'code_commit' in f['code'] and f['env']['device_type'] == 'cpu'   # stamped by runs.write_results
+
+
+def test_fastbench_args():
+    p = anno_parser(fast_bench_cli.__wrapped__, 'compecon-fastbench')
+    a = p.parse_args([])
+    assert (a.out, a.tasks, a.lams, a.seed, a.epochs, a.batch_size, a.lr, a.trainer, a.tiny) == \
+           ('results/fast_bench.json', 'sick,stsb,cola', '0,1e-4', 0, 3, 32, 1e-4, True, False)
+    a = p.parse_args(['--tiny', '--trainer', 'False', '--lams', '0,1e-5', '--batch-size', '16'])
+    assert (a.tiny, a.trainer, a.lams, a.batch_size) == (True, False, '0,1e-5', 16)
