@@ -26,7 +26,7 @@ class Part:
     args: tuple = ()            # its arguments at full size; {results}, {runs}, {budget} are filled in
     tiny: tuple | None = None   # its arguments for the CPU check (None: not part of it)
     est_s: float = 60.0         # seconds on one H200 next to other parts (rounded up from the last run)
-    unit_s: float = 0.0         # > 0: it takes --budget-s and stops between units this long; it may start with less than est_s left
+    unit_s: float = 0.0         # > 0: it takes --budget-s (left minus unit_s) and stops between units; it may start with less than est_s left
     exclusive: bool = False     # it times something: runs alone on the device
     after: tuple = ()           # parts that must be done first
     renders: tuple = ()         # notebooks that render its outputs
@@ -40,7 +40,7 @@ PARTS = (
             '--budget-s', '{budget}', *MARKET_ARGS),
            ('--tiny', '--tasks', t, '--out', f'{{results}}/market_{t}.json', '--no-serve', '--save-models',
             '{runs}/market_models') if t == 'sick' else None,
-           est_s=480, unit_s=200, renders=('05b_market',)) for t in TASKS3],
+           est_s=480, unit_s=1, renders=('05b_market',)) for t in TASKS3],
     Part('table3', ('table3.json',), 'compecon_nb.train:table3_cli',
          ('--out', '{results}/table3.json', '--runs-dir', '{runs}/table3'),
          ('--tiny', '--out', '{results}/table3.json', '--runs-dir', '{runs}/table3', '--tasks', 'sick', '--seeds', '0', '--lams', '0,1e-4'),
