@@ -13,8 +13,10 @@ from fastcore.script import call_parse
 from . import runs as R
 
 # %% auto #0
-__all__ = ['TASKS3', 'MARKET_ARGS', 'PARTS', 'PART', 'Part', 'argv', 'is_current', 'part_modules', 'todo', 'run_parts',
-           'demo_part', 'reproduce', 'reproduce_cli']
+__all__ = ['TASKS3', 'MARKET_ARGS', 'PARTS', 'PART', 'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF', 'GINI_RISE', 'CUT',
+           'MAX_DROP_PT', 'BERT_BASE', 'Part', 'argv', 'is_current', 'part_modules', 'todo', 'run_parts', 'demo_part',
+           'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result', 'model_name', 'source_of', 'source_str',
+           'claims', 'command', 'claims_md', 'parts_md']
 
 # %% ../nbs/09_reproduce.ipynb #7ab57662
 @dataclass(frozen=True)
@@ -62,9 +64,9 @@ PARTS = (
          est_s=260, unit_s=100, renders=('05_ablations',)),
     Part('market', ('market.json',), 'compecon_nb.market:market_cli',
          ('--merge', ','.join(f'{{results}}/market_{t}.json' for t in TASKS3), '--serve-from', '{runs}/market_models',
-          '--out', '{results}/market.json'),
+          '--out', '{results}/market.json', '--serve-batches', '256,1024'),
          ('--tiny', '--merge', '{results}/market_sick.json', '--serve-from', '{runs}/market_models', '--out', '{results}/market.json'),
-         est_s=150, exclusive=True, after=tuple(f'market_{t}' for t in TASKS3), renders=('05b_market', 'index')),
+         est_s=300, exclusive=True, after=tuple(f'market_{t}' for t in TASKS3), renders=('05b_market', 'index')),
     Part('serving', ('serving.json',), 'compecon_nb.serve:serve_cli',
          ('--out', '{results}/serving.json', '--finetune-epochs', '3'),
          None, est_s=170, exclusive=True, renders=('06b_serve', '05b_market', 'index')),
@@ -203,7 +205,7 @@ def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
     old = json.loads(path.read_text()) if path.is_file() else {}
     keep = old.get('parts', {}) if bool(old.get('tiny')) == tiny else {}
     stamp, dev = R.code_stamp(), _device()
-    merged = {}
+    merged = dict(keep)                                  # parts this call was not asked for keep their record
     for p in parts:
         if p.name not in rec: continue
         r = rec[p.name]
@@ -245,3 +247,424 @@ def reproduce_cli(jobs: int = 4,                 # parts trained side by side on
     r = reproduce(sel, at(results), at(runs), tiny=tiny, jobs=jobs, budget_s=budget_s, docs=docs)
     raise SystemExit(0 if r['complete'] else 2)
 
+
+# %% ../nbs/09_reproduce.ipynb #fe1e583f
+import functools
+
+def _lib(name: str):
+    """A library module, imported by name when a report is made. The report only reads results: no part's results depend
+    on it, so the modules it reads with must not count among a part's (`runs.module_deps` sees `import` statements)."""
+    import importlib
+    return importlib.import_module(f'compecon_nb.{name}')
+
+REPORT_FILES = ('scarcity.json', 'table3.json', 'ablation_3ep.json', 'pruning.json', 'market.json', 'serving.json')
+PART_OF = {o: p.name for p in PARTS for o in p.outputs}          # results file -> the part that writes it
+DATASET = dict(sick='SICK test (MNLI stand-in)', stsb='STS-B validation', cola='CoLA validation')
+
+@functools.lru_cache(None)
+def _deps(part: Part) -> frozenset: return frozenset(part_modules(part))      # the import scan, once per part
+
+def lam_str(x: float) -> str:
+    "A λ as the paper writes it: 0, 1e-4, 2e-6."
+    return '0' if not x else f"{x:.0e}".replace('e-0', 'e-').replace('e+0', 'e+')
+
+def pm_str(vals, scale: float = 1.0, nd: int = 2, unit: str = '') -> str:
+    "'mean ± sample sd unit (n=…)' over seeds, 'mean unit (one seed)' for one, '—' for none (undefined values left out)."
+    m, s, n = _lib('prune').mean_std([None if v is None else v * scale for v in vals])
+    return '—' if not n else f"{m:.{nd}f}{unit} (one seed)" if n == 1 else f"{m:.{nd}f} ± {s:.{nd}f}{unit} (n={n})"
+
+def read_result(results_dir, f: str) -> dict | None:
+    "Results file `f` of `results_dir`, or None when it is absent or unreadable."
+    p = Path(results_dir) / f
+    try: return json.loads(p.read_text()) if p.is_file() else None
+    except (OSError, ValueError): return None
+
+def model_name(d: dict | None) -> str:
+    "The model a results file names in its config ('minilm…' is MiniLM-L6-H384), MiniLM-L6 when it names none."
+    cfg = (d or {}).get('config') or {}
+    cfg = cfg[0] if isinstance(cfg, list) and cfg else cfg
+    m = str((cfg.get('model') if isinstance(cfg, dict) else None) or (d or {}).get('model') or 'minilm')
+    return 'MiniLM-L6' if m.startswith('minilm') else m
+
+def source_of(results_dir, f: str) -> dict:
+    "Where results file `f` comes from: the part that writes it, the code commit that wrote it (short hash), its device, and whether it is current for this code."
+    d, part = read_result(results_dir, f), PART_OF.get(f)
+    if d is None: return dict(file=f, part=part, exists=False, commit=None, device=None, current=False)
+    env, code = d.get('env') or {}, d.get('code') or {}
+    c = code.get('code_commit') or env.get('code_commit') or env.get('git_commit')
+    runs = d.get('parts') if isinstance(d.get('parts'), list) else []       # a merge of device runs names their devices
+    devs = sorted({q.get('device') for q in runs if q.get('device')})
+    dev = f"{', '.join(devs)} ({len(runs)} runs, merged on {env.get('device')})" if devs else env.get('device')
+    return dict(file=f, part=part, exists=True, commit=c[:7] if c else None, device=dev,
+                current=is_current(Path(results_dir) / f, _deps(PART[part]) if part else None))
+
+def source_str(s: dict) -> str:
+    "One source as the report prints it: file, commit, current or not."
+    if not s['exists']: return f"{s['file']}: absent"
+    return f"{s['file']} @ {s['commit'] or 'no commit'}, {'current' if s['current'] else 'not current'}"
+
+# %% ../nbs/09_reproduce.ipynb #35ae2cf8
+KEEP = 0.95         # §5.1: "> 95 % of full accuracy" ...
+HALF = 0.5          # ... "at half the attention budget": the top-k that keeps at most half of the keys a query may read
+GINI_RISE = 0.01    # Table 2: a rise of the heads' own Gini smaller than this is no rise (03_scarcity's reading)
+CUT = 0.30          # "~40 % fewer FLOPs": at least 30 % fewer executed FLOPs counts as the claim
+MAX_DROP_PT = 1.0   # serving and the market: "within 1 pt" of dense (serve.TARGETS['max_drop'])
+BERT_BASE = dict(d_model=768, n_layers=12, d_ff=3072, vocab=30522, num_labels=3, causal=False)   # the paper's model
+
+def _row(key, claim, paper, ours, verdict, reason, link, sources) -> dict:
+    return dict(key=key, claim=claim, paper=paper, ours=ours, verdict=verdict, reason=reason, link=link,
+                source='; '.join(source_str(s) for s in sources) if sources else 'computed here (no results file)')
+
+def _not_run(key, claim, paper, link, sources, why: str = 'nothing to compare in it') -> dict:
+    "A claim whose results are not there yet."
+    miss = [s['file'] for s in sources if not s['exists']]
+    return _row(key, claim, paper, '—', 'not run yet', f"{', '.join(miss)} not in the results folder" if miss else why, link, sources)
+
+def _eq2() -> dict:
+    "§3.1: Eq 2's attention term on random scores (4 heads × 6 queries), and its gradient."
+    import torch
+    F_ = _lib('framework')
+    x = torch.randn(2, 4, 6, 6, generator=torch.Generator().manual_seed(0)).requires_grad_()
+    c = F_.attn_cost_literal(x.softmax(-1), torch.ones(2, 1, 6, 6, dtype=torch.bool))
+    c.sum().backward()
+    g, const = float(x.grad.abs().max()), bool(torch.allclose(c, torch.full_like(c, 24.0)))
+    return _row('eq2', '§3.1 Eq 2: the attention term α Σ_h ‖A_h‖₁ prices what a head spends',
+                "paper: a cost that training with λ lowers",
+                f"‖A_h‖₁ summed = {c[0].item():g} = 4 heads × 6 queries for every input; max |∂/∂scores| = {g:.0e}",
+                'shown false by construction' if const and g < 1e-6 else 'not reproduced',
+                'every softmax row sums to 1: the term is a constant and its gradient is zero' if const and g < 1e-6
+                else 'the literal term moved with the scores', '00_framework.ipynb#the-literal-attention-term-is-a-constant', [])
+
+def _eq3() -> dict:
+    "§3.2.1: Eq 3 (softmax(s − λ·1)) against softmax(s) on random scores."
+    import torch
+    S_ = _lib('scarcity')
+    s = torch.randn(2, 4, 6, 6, generator=torch.Generator().manual_seed(0))
+    dev = max(float((S_.eq3_policy(lam)(s) - s.softmax(-1)).abs().max()) for lam in (0.1, 1.0, 10.0))
+    return _row('eq3', '§3.2.1 Eq 3: softmax(QKᵀ/√d − λ_sparse·1) sparsifies attention to a budget B',
+                'paper: λ_sparse found by Lagrangian relaxation meets B',
+                f"max |Δp| over λ ∈ {{0.1, 1, 10}} = {dev:.0e}: no probability moves",
+                'shown false by construction' if dev < 1e-6 else 'not reproduced',
+                'softmax is shift-invariant: subtracting one constant from a row changes nothing' if dev < 1e-6
+                else 'the shift changed the probabilities', '03_scarcity.ipynb#eq-3-is-a-no-op', [])
+
+def _flops() -> dict:
+    "Table 1's FLOP column: BERT-base counted at 512 tokens, the length at which it spends the paper's 10.8 G, top-32's bound."
+    F_ = _lib('framework')
+    P1 = F_.PAPER['table1']
+    g0, g32 = P1[0]['mnli_gflops'], next(r for r in P1 if r['k'] == 32)['mnli_gflops']
+    full, k32 = F_.flops(BERT_BASE, 512), F_.flops(BERT_BASE, 512, k=32)
+    at = lambda per_mac: min(range(1, 1025), key=lambda n: abs(F_.flops(BERT_BASE, n)['total'] / 2 * per_mac - g0 * 1e9))
+    save, psave = 1 - k32['total'] / full['total'], 1 - g32 / g0
+    ok = abs(full['total'] / 1e9 - g0) / g0 < 0.1 and save >= psave - 0.05
+    return _row('flops', 'Table 1: BERT-base spends 10.8 GFLOPs at 512 tokens; top-32 cuts it to 2.8 G',
+                f"paper: {g0:g} G at 512 tokens, {g32:g} G at k = 32 ({100 * psave:.0f} % fewer)",
+                f"BERT-base at 512 tokens: {full['total'] / 1e9:.1f} G (2 FLOPs/MAC); {g0:g} G is {at(2)} tokens (2/MAC) or "
+                f"{at(1)} (1/MAC); top-32 saves at most {100 * save:.1f} % (attention's share)",
+                'reproduced' if ok else 'shown false by construction',
+                f"the count at 512 tokens is {full['total'] / 1e9 / g0:.0f}× the table's, and top-k can save only attention's share"
+                if not ok else 'the count matches', '00_framework.ipynb#flop-accounting', [])
+
+# %% ../nbs/09_reproduce.ipynb #19c20b19
+_METRIC = dict(sick='accuracy', stsb='pearson', cola='mcc')
+
+def _half_k(T: dict) -> dict | None:
+    "The top-k row of a scarcity task that keeps at most HALF of the keys, the largest such (03_scarcity's 'half the budget')."
+    return max((r for r in T['rows'] if r.get('policy') == 'topk' and r['frac'] <= HALF), key=lambda r: r['frac'], default=None)
+
+def _table1(SC: dict, src) -> dict:
+    "§5.1 / Table 1: > 95 % of full accuracy at half the attention budget, on SICK and STS-B (one seed per task)."
+    F_ = _lib('framework')
+    p0, ph = F_.PAPER['table1'][0], next(r for r in F_.PAPER['table1'] if r['k'] == 256)
+    paper = f"paper: top-256 of 512 keys keeps MNLI-m {ph['mnli_m']} of {p0['mnli_m']} % = {100 * ph['mnli_m'] / p0['mnli_m']:.1f} % (BERT-base)"
+    key, claim = 'table1', '§5.1 Table 1: top-k keeps > 95 % of full accuracy at half the attention budget'
+    got = []
+    for t in ('sick', 'stsb'):
+        T = SC.get('tasks', {}).get(t) or {}
+        dense = next((r for r in T.get('rows', []) if r.get('policy') == 'dense'), None)
+        h = _half_k(T) if dense else None
+        if h: got.append((t, h, h['metric'][_METRIC[t]] / dense['metric'][_METRIC[t]]))
+    if not got: return _not_run(key, claim, paper, '03_scarcity.ipynb#what-agrees-with-the-paper-and-what-does-not', [src], 'no top-k rows for SICK or STS-B')
+    ours = '; '.join(f"{DATASET[t]}: top-{h['k']} ({100 * h['frac']:.0f} % of keys) keeps {100 * s:.1f} % of dense" for t, h, s in got)
+    low = [f"{DATASET[t]} {100 * s:.1f} %" for t, h, s in got if s < KEEP]
+    return _row(key, claim, paper, f"{ours} ({model_name(SC)}, one seed)", 'not reproduced' if low else 'reproduced',
+                f"below {100 * KEEP:.0f} % with at most half the keys: {', '.join(low)}" if low else
+                f"≥ {100 * KEEP:.0f} % of dense with at most half the keys on {' and '.join(DATASET[t] for t, *_ in got)}",
+                '03_scarcity.ipynb#what-agrees-with-the-paper-and-what-does-not', [src])
+
+def _table2(SC: dict, src) -> dict:
+    "Table 2: Gini up and entropy down as k falls — of the heads' own (unconstrained) attention, §3.2.2's measure."
+    F_ = _lib('framework')
+    p0, p32 = F_.PAPER['table2'][0], F_.PAPER['table2'][-1]
+    paper = f"paper: Gini {p0['gini']} → {p32['gini']}, entropy {p0['entropy']} → {p32['entropy']} bits (full → k = {p32['k']})"
+    got = []
+    for t in ('sick', 'stsb'):
+        rows = (SC.get('tasks', {}).get(t) or {}).get('rows', [])
+        dense = next((r for r in rows if r.get('policy') == 'dense'), None)
+        tk = sorted((r for r in rows if r.get('policy') == 'topk'), key=lambda r: -r['k'])
+        if dense and tk:
+            rise = max(r['gini_dense'] - dense['gini_dense'] for r in tk)
+            got.append((t, dense, tk[-1], rise, tk[-1]['entropy_dense'] - dense['entropy_dense']))
+    if not got: return _not_run('table2', 'Table 2: scarcity concentrates attention (Gini up, entropy down as k falls)', paper,
+                                '03_scarcity.ipynb#what-agrees-with-the-paper-and-what-does-not', [src], 'no top-k rows for SICK or STS-B')
+    ours = '; '.join(f"{DATASET[t]}: heads' Gini {d['gini_dense']:.3f} → {r['gini_dense']:.3f} (k = {r['k']}), entropy "
+                     f"{d['entropy_dense']:.2f} → {r['entropy_dense']:.2f} bits; masked map's Gini {d['gini']:.3f} → {r['gini']:.3f}"
+                     for t, d, r, _, _ in got)
+    ok = all(rise >= GINI_RISE and de < 0 for *_, rise, de in got)
+    top = max(rise for *_, rise, _ in got)
+    return _row('table2', 'Table 2: scarcity concentrates attention (Gini up, entropy down as k falls)', paper,
+                f"{ours} ({model_name(SC)}, one seed)", 'reproduced' if ok else 'not reproduced',
+                f"the heads' own attention concentrates as k falls (Gini rise ≥ {GINI_RISE:g})" if ok else
+                f"the heads' own Gini rises by at most {top:+.4f} (< {GINI_RISE:g}); only the masked maps concentrate, by construction",
+                '03_scarcity.ipynb#what-agrees-with-the-paper-and-what-does-not', [src])
+
+def _lam_S(results_dir) -> dict:
+    "prune.load_results with the λ family of table3.json kept even where pruning.json is absent."
+    P = _lib('prune')
+    S = P.load_results(results_dir)
+    S['lam'] = [r for r in S['all_lam'] if r['source'] == 'table3.json']
+    return S
+
+def _table3(S: dict, t3: dict, src) -> dict:
+    "§5.2.1 / Table 3: λ = 1e-4 keeps almost the dense accuracy with ~40 % fewer FLOPs — SICK (MNLI stand-in), executed FLOPs."
+    P, F_ = _lib('prune'), _lib('framework')
+    p0, p4 = F_.PAPER['table3'][0], next(p for p in F_.PAPER['table3'] if p['lam'] == P.ABL_LAM)
+    key, claim = 'table3', f"§5.2.1 Table 3: λ = {lam_str(P.ABL_LAM)} keeps almost dense accuracy with ~40 % fewer FLOPs"
+    paper = (f"paper: MNLI-m {p4['mnli_m']} vs {p0['mnli_m']} % ({p4['mnli_m'] - p0['mnli_m']:+.1f} pt), "
+             f"{p4['gflops']} vs {p0['gflops']} GFLOPs ({100 * (1 - p4['gflops'] / p0['gflops']):.0f} % fewer)")
+    F = P.task_facts(S, 'sick') if S['lam'] else None
+    at = {p['lam']: p for p in (F or {}).get('per', [])}
+    if not F or 0.0 not in at or P.ABL_LAM not in at: return _not_run(key, claim, paper, '04_train.ipynb#table-3-regenerated', [src],
+                                                                              f'no SICK runs at λ = 0 and {lam_str(P.ABL_LAM)}')
+    z, q = at[0.0], at[P.ABL_LAM]
+    drop, cut = q['mean'] - z['mean'], 1 - q['executed'] / z['executed']
+    u = F['usable'][-1] if F['usable'] else None
+    sick = lambda lam: [r['value'] for r in S['lam'] if r['task'] == 'sick' and r['lam_paper'] == lam]
+    ours = (f"{DATASET['sick']}, {model_name(t3)}: λ = {lam_str(P.ABL_LAM)} {pm_str(sick(P.ABL_LAM), 100, 2, ' %')} vs λ = 0 "
+            f"{pm_str(sick(0.0), 100, 2, ' %')}; executed {q['executed']:.3f} vs {z['executed']:.3f} GFLOPs; largest λ within "
+            f"{100 * F['tol']:.1f} pt: " + (f"{lam_str(u['lam'])} ({max(0.0, 100 * (1 - u['executed'] / z['executed'])):.0f} % fewer FLOPs)" if u else 'none'))
+    ok = drop >= -F['tol'] and cut >= CUT
+    return _row(key, claim, paper, ours, 'reproduced' if ok else 'not reproduced',
+                f"{100 * drop:+.1f} pt (tolerance {100 * F['tol']:.1f} pt) and {max(0.0, 100 * cut):.0f} % fewer executed FLOPs (claim: ≥ {100 * CUT:.0f} %)",
+                '04_train.ipynb#table-3-regenerated', [src])
+
+# %% ../nbs/09_reproduce.ipynb #6fe8222b
+def _served(sv: dict | None, batch: int | None = None, max_drop: float = MAX_DROP_PT) -> dict | None:
+    "The fastest cut model of a serving run (graphs runtime, speedup over dense in that runtime) within `max_drop` points, at `batch` or any."
+    rows = [r for r in (sv or {}).get('rows', []) if r.get('model') != 'dense' and r.get('runtime') == 'graphs' and r.get('speedup')
+            and r.get('metric_drop') is not None and r['metric_drop'] <= max_drop and (batch is None or r['batch'] == batch)]
+    return max(rows, key=lambda r: r['speedup'], default=None)
+
+def _latency(mk, sv, srcs) -> dict:
+    "Table 3's 1.8× (15.2 → 8.5 ms at λ = 1e-4): the λ family compacted (market.json) and what the serving runtime measures (serving.json)."
+    P, F_, M = _lib('prune'), _lib('framework'), _lib('market')
+    p0, p4 = F_.PAPER['table3'][0], next(p for p in F_.PAPER['table3'] if p['lam'] == P.ABL_LAM)
+    key, claim = 'latency', f"Table 3: λ = {lam_str(P.ABL_LAM)} serves {p0['latency_ms'] / p4['latency_ms']:.1f}× faster"
+    paper = f"paper: {p0['latency_ms']} → {p4['latency_ms']} ms, {p0['latency_ms'] / p4['latency_ms']:.2f}× (A100, batch 1)"
+    lam = [r for r in (M.market_summary(mk['rows']) if mk else []) if r['method'] == 'lam']
+    lam = sorted(lam, key=lambda r: (r['task'] != 'sick', r['task']))[:1]
+    b1 = _served(sv, 1)
+    if not lam and not b1: return _not_run(key, claim, paper, '05b_market.ipynb#results', [s for s in srcs if not s['exists']] or srcs)
+    parts, bound = [], float('inf')
+    if lam:
+        r = lam[0]; bound = 1 / r['flops_kept']
+        parts.append(f"λ family compacted ({DATASET[r['task']]}, {model_name(mk)}, λ = {lam_str(r['lam'])}, n={r['n']}): keeps "
+                     f"{r['flops_kept']:.3f}" + (f" ± {r['flops_kept_sd']:.3f}" if r['n'] > 1 else '') + f" of the executed FLOPs → at most {bound:.2f}×")
+    if b1: parts.append(f"measured ({sv['env'].get('device')}, graphs, batch 1): fastest cut model within {MAX_DROP_PT:g} pt, "
+                        f"{b1['model']}, {b1['speedup']:.2f}×")
+    target = p0['latency_ms'] / p4['latency_ms']
+    ok = bound >= target and b1 is not None and b1['speedup'] >= target
+    why = (f"the λ family keeps {1 / bound:.2f} of the FLOPs: ≤ {bound:.2f}× even if time followed FLOPs" if bound < target else
+           f"measured {b1['speedup']:.2f}× at batch 1" if b1 else 'not measured in the serving runtime')
+    return _row(key, claim, paper, '; '.join(parts), 'reproduced' if ok else 'not reproduced', why, '05b_market.ipynb#results', srcs)
+
+def _speedup3(sv, src) -> dict:
+    "§5.2.2: 'latency down by up to 3×' — the fastest cut model that loses no more than the paper's own model at its 3× point."
+    F_ = _lib('framework')
+    p0, pl = F_.PAPER['table3'][0], F_.PAPER['table3'][-1]
+    key, claim = 'speedup', '§5.2.2: latency down by up to 3×'
+    loss = p0['mnli_m'] - pl['mnli_m']
+    paper = f"paper: λ = {lam_str(pl['lam'])}, {p0['latency_ms']} → {pl['latency_ms']} ms ({p0['latency_ms'] / pl['latency_ms']:.1f}×) at {-loss:+.1f} pt MNLI-m"
+    if not sv: return _not_run(key, claim, paper, '06b_serve.ipynb#results', [src])
+    best, fastest = _served(sv, None, loss), _served(sv, None, float('inf'))
+    ours = (f"{DATASET.get(sv.get('task_used', sv.get('task')), sv.get('task'))}, {model_name(sv)}, {sv['env'].get('device')}, graphs runtime: "
+            + (f"fastest cut model within {loss:.1f} pt: {best['model']}, {best['speedup']:.2f}× at batch {best['batch']} ({-best['metric_drop']:+.2f} pt)"
+               if best else f"no cut model within {loss:.1f} pt")
+            + (f"; fastest of all: {fastest['model']}, {fastest['speedup']:.2f}× ({-fastest['metric_drop']:+.1f} pt)" if fastest and fastest is not best else ''))
+    ok = best is not None and best['speedup'] >= 3.0
+    return _row(key, claim, paper, ours, 'reproduced' if ok else 'not reproduced',
+                f"{best['speedup'] if best else 1:.2f}× at no more than the paper's {loss:.1f}-pt loss (claim: 3×)", '06b_serve.ipynb#results', [src])
+
+def _table4(results_dir, src) -> dict:
+    "Table 4 (penalty on attention / FFN / both at λ = 1e-4): every penalty keeps almost the dense accuracy."
+    P, F_ = _lib('prune'), _lib('framework')
+    key, claim = 'table4', f"Table 4: at λ = {lam_str(P.ABL_LAM)} each penalty (attention, FFN, both) keeps almost dense accuracy"
+    paper = 'paper: ' + ', '.join(f"{r['penalty']} {r['mnli_m']} %" for r in F_.PAPER['table4']) + f" MNLI-m (dense {F_.PAPER['table3'][0]['mnli_m']} %)"
+    rows = P.ablation_rows(dict(dir=Path(results_dir))) if src['exists'] else []
+    rs = [r for r in rows if r['task'] == 'sick' and r['lam_paper'] == P.ABL_LAM]
+    z = next((r for r in rows if r['task'] == 'sick' and r['penalty'] == 'none'), None)
+    if not rs or z is None: return _not_run(key, claim, paper, '05_ablations.ipynb#table-4-and-fig-7-which-agents-should-pay', [src],
+                                                   f'no SICK runs at λ = {lam_str(P.ABL_LAM)}')
+    files = sorted({r['source'] for r in rs + [z]})
+    ours = (f"{DATASET['sick']}, {model_name(read_result(results_dir, 'ablation_3ep.json'))}, seed 0: "
+            + ', '.join(f"{r['penalty']} {100 * r['value']:.2f} %" for r in rs) + f" vs λ = 0 {100 * z['value']:.2f} % ({', '.join(files)})")
+    worst = min(r['value'] - z['value'] for r in rs)
+    return _row(key, claim, paper, ours, 'reproduced' if worst >= -P.TOL else 'not reproduced',
+                f"the worst penalty loses {-100 * worst:.1f} pt (tolerance {100 * P.TOL:.0f} pt)" + (f"; only {len(rs)} of the three penalties ran" if len(rs) < 3 else ''),
+                '05_ablations.ipynb#table-4-and-fig-7-which-agents-should-pay', [src])
+
+def _dominance(S: dict, srcs) -> dict:
+    "Figs 4–5: the λ family dominates post-hoc pruning at every FLOP budget (executed FLOPs, per task)."
+    P = _lib('prune')
+    key, claim = 'dominance', 'Figs 4–5: incentive-trained models dominate post-hoc pruning at every FLOP budget'
+    paper = "paper: the λ family is above post-hoc pruning at every budget (BERT-base, theoretical FLOPs)"
+    if not S['compare'] or not S['lam']: return _not_run(key, claim, paper, '05_ablations.ipynb#conclusion', srcs, 'no task with both families')
+    per, lam_wins = [], []
+    for t, c in S['compare'].items():
+        d, F = c['all'], P.task_facts(S, t)
+        cr = F['cheapest_rec'] if F['cheapest_rec'] and not F['cheapest_rec'][2].startswith('dense') else None
+        lam_wins.append(d['prune_ahead'] == 0 and d['lam_ahead'] > 0 and d['prune_only'] == 0)
+        per.append(f"{DATASET.get(t, t)}: pruning ahead at {d['prune_ahead']}/{d['n_budgets']} shared budgets, λ at {d['lam_ahead']}, "
+                   f"pruning alone at {d['prune_only']} cheaper ones; "
+                   + (f"pruning keeps the metric at {100 * (1 - cr[0] / F['dense_exec']):.0f} % fewer FLOPs ('{cr[2]}')" if cr else 'no pruned model keeps the metric')
+                   + f", the λ family's cheapest model saves {max(0.0, 100 * (1 - d['lam_min_gflops'] / F['dense_exec'])):.0f} %")
+    ok = all(lam_wins)
+    return _row(key, claim, paper, '; '.join(per) + f" (MiniLM-L6, executed FLOPs, seed means)", 'reproduced' if ok else 'not reproduced',
+                'the λ family is ahead wherever both have a model and alone below that, on every task' if ok else
+                f"the λ family dominates on {sum(lam_wins)} of {len(lam_wins)} tasks", '05_ablations.ipynb#conclusion', srcs)
+
+# %% ../nbs/09_reproduce.ipynb #f9a62493
+def _tally(lines, yes: str, no: str) -> tuple:
+    "(met, missed, not measured) lines of a verdict list, read by its own words for met (`yes`) and missed (`no`)."
+    met = [l for l in lines if yes in l and no not in l]
+    return met, [l for l in lines if no in l], [l for l in lines if 'not measured' in l]
+
+def _met(n_met: int, n_missed: int) -> str:
+    return 'met' if n_met and not n_missed else 'partly met' if n_met else 'missed'
+
+def _market(mk, src) -> dict:
+    "Ours (05b): the compute market against post-hoc pruning, layer dropping and the λ family at every budget (market.market_verdict)."
+    M = _lib('market')
+    key, claim = 'market', 'ours: a price that clears a FLOP budget (the compute market) beats every baseline at every budget'
+    paper = "not in the paper (its λ family is a fixed price); closest: Figs 4–5"
+    if not mk: return _not_run(key, claim, paper, '05b_market.ipynb#results', [src])
+    v = M.market_verdict(mk)
+    head = [l for l in v if not l.startswith('CoLA')]
+    met, missed, nm = _tally(head, 'MET', 'MISSED')
+    s5 = next((r for r in M.market_summary(mk['rows']) if r['task'] == 'sick' and r['method'] == 'market' and r['budget'] == 0.5), None)
+    ours = (f"{model_name(mk)}; " + (f"{DATASET['sick']} at B = 0.5: {100 * s5['metric']:.2f}" + (f" ± {100 * s5['metric_sd']:.2f}" if s5['n'] > 1 else '')
+                                     + f" % (n={s5['n']}) at {s5['flops_kept']:.2f} of the FLOPs vs dense {100 * s5['dense']:.2f} %; " if s5 else '')
+            + f"{len(met)} of {len(head)} targets met")
+    short = lambda l: l.split(':')[0] + (' — ' + l.split(' — ', 1)[1] if ' — ' in l else '')
+    return _row(key, claim, paper, ours, _met(len(met), len(missed)),
+                '; '.join([short(l) for l in missed] + [l.split(' (')[0] for l in nm]) or 'every target met', '05b_market.ipynb#results', [src])
+
+def _serving(sv, src) -> dict:
+    "Ours (06b): the serving runtime's targets (serve.serving_verdicts): graphs ≥ 3× HF eager, batch-1 latency, compacted ≥ 2× dense within 1 pt."
+    S_ = _lib('serve')
+    key, claim = 'serving', 'ours: the serving runtime (CUDA graphs) makes cut models faster in measured time'
+    paper = "not in the paper (its latency is batch-1 eager on an A100)"
+    if not sv: return _not_run(key, claim, paper, '06b_serve.ipynb#results', [src])
+    v = [l for l in S_.serving_verdicts(sv) if '**met**' in l or '**NOT met**' in l]
+    met, missed, _ = _tally(v, '**met**', '**NOT met**')
+    d1, d256, c = S_._row(sv, 'dense', 'graphs', 1), S_._row(sv, 'dense', 'graphs', 256), _served(sv, 256)
+    ours = (f"{DATASET.get(sv.get('task_used'), sv.get('task'))}, {model_name(sv)}, {sv['env'].get('device')}: "
+            + (f"dense batch 1 {d1['ms']:.3f} ms; " if d1 else '')
+            + (f"graphs {d256['speedup_vs_hf_eager']:.2f}× HF eager at batch 256; " if d256 and d256.get('speedup_vs_hf_eager') else '')
+            + (f"fastest cut model within {MAX_DROP_PT:g} pt at batch 256: {c['model']}, {c['speedup']:.2f}× dense; " if c else '')
+            + f"{len(met)} of {len(v)} targets met")
+    return _row(key, claim, paper, ours, _met(len(met), len(missed)),
+                '; '.join(l.split(':')[0].strip('*- ') + ': not met' for l in missed) or 'every target met', '06b_serve.ipynb#results', [src])
+
+def _offline(t3, sc, src) -> dict:
+    "The paper's own setting (MNLI, BERT-base, an A100): what the results could not run."
+    if not t3 and not sc: return _not_run('offline', "Tables 1–4 on MNLI with bert-base-uncased, latency on an A100",
+                                          'paper: MNLI-m/mm, BERT-base, one A100', '01_data.ipynb#where-the-data-lives', [src])
+    tasks = sorted({r['task'] for r in (t3 or {}).get('runs', [])} | set((sc or {}).get('tasks', {})))
+    ran_mnli = 'mnli' in tasks
+    return _row('offline', "Tables 1–4 on MNLI with bert-base-uncased, latency on an A100", 'paper: MNLI-m/mm, BERT-base, one A100',
+                f"tasks run: {', '.join(tasks) or 'none'}; model {model_name(t3)}", 'reproduced' if ran_mnli else 'not testable offline',
+                'no MNLI data and no BERT-base weights offline: SICK stands in for MNLI, MiniLM-L6 for BERT-base'
+                if not ran_mnli else 'MNLI ran', '01_data.ipynb#where-the-data-lives', [src])
+
+def claims(results_dir) -> list:
+    """One row per claim of the paper (and per target of ours): claim, the paper's number (labelled), ours (mean ± sample sd
+    over seeds where there are seeds, dataset and model named), a verdict with its one-line reason computed from the numbers,
+    the notebook page that shows it, and the source (results file, the commit that wrote it, whether it is current)."""
+    rd = Path(results_dir)
+    src = {f: source_of(rd, f) for f in REPORT_FILES}
+    d = {f: read_result(rd, f) for f in REPORT_FILES}
+    S = _lam_S(rd) if rd.is_dir() and (d['table3.json'] or d['pruning.json']) else dict(lam=[], compare={}, all_lam=[], prune=[])
+    sc = d['scarcity.json'] or {}
+    return [_eq2(), _eq3(), _flops(),
+            _table1(sc, src['scarcity.json']), _table2(sc, src['scarcity.json']),
+            _table3(S, d['table3.json'], src['table3.json']),
+            _latency(d['market.json'], d['serving.json'], [src['market.json'], src['serving.json']]),
+            _speedup3(d['serving.json'], src['serving.json']),
+            _table4(rd, src['ablation_3ep.json']),
+            _dominance(S if d['pruning.json'] and d['table3.json'] else dict(lam=[], compare={}), [src['pruning.json'], src['table3.json']]),
+            _market(d['market.json'], src['market.json']), _serving(d['serving.json'], src['serving.json']),
+            _offline(d['table3.json'], d['scarcity.json'], src['table3.json'])]
+
+# %% ../nbs/09_reproduce.ipynb #c52d6ded
+def _scripts() -> dict:
+    "{'module:function': console script} from this repository's pyproject.toml (empty when it is not there)."
+    import tomllib
+    p = R.repo_root() / 'pyproject.toml'
+    try: s = tomllib.loads(p.read_text()).get('project', {}).get('scripts', {})
+    except (OSError, ValueError): return {}
+    return {v: k for k, v in s.items()}
+
+_PATH_OPTS = ('--out', '--runs-dir', '--save-models')     # where a part writes: its outputs say it
+
+def command(part: Part, short: bool = True) -> str:
+    "The part's full-size command line as its console script (`{budget}`: the time a call has left); `short` leaves out where it writes."
+    args, out = list(part.args), []
+    i = 0
+    while i < len(args):
+        if short and args[i] in _PATH_OPTS: i += 2; continue
+        out.append(args[i].format(results='results', runs='runs/reproduce', budget='{budget}')); i += 1
+    return shlex.join([_scripts().get(part.call, part.call)] + out).replace("'{budget}'", '{budget}')
+
+def _cell(s) -> str: return str(s).replace('|', '\\|').replace('\n', ' ')
+
+def _record(results_dir) -> dict:
+    "The parts of `<results_dir>/reproduce.json` ({} when the one-command reproduction has not been run there)."
+    return (read_result(results_dir, 'reproduce.json') or {}).get('parts', {})
+
+def _ran(rec: dict | None) -> str:
+    if not rec: return 'not recorded in reproduce.json'
+    return (f"{rec.get('status')}" + (f" in {rec['seconds']:.0f} s" if rec.get('seconds') is not None else '')
+            + (f" on {rec['device']}" if rec.get('device') else '') + (f", beside {', '.join(rec['concurrent'])}" if rec.get('concurrent') else ''))
+
+def claims_md(results_dir) -> str:
+    "The claims as a compact Markdown table, then one line per results file: its part, command, what reproduce.json recorded, current or not."
+    rows = claims(results_dir)
+    L = ['| claim | the paper | ours | verdict | see | source |', '|---|---|---|---|---|---|']
+    for r in rows:
+        page = r['link'].split('.ipynb')[0]
+        L.append('| ' + ' | '.join(_cell(x) for x in (r['claim'], r['paper'], r['ours'], f"**{r['verdict']}** — {r['reason']}",
+                                                         f"[{page}]({r['link']})", r['source'])) + ' |')
+    rec = _record(results_dir)
+    L += ['', f"*Rendered from `{Path(results_dir).name}/`; sd = sample sd (ddof = 1) over seeds. Results files:*", '']
+    for f in REPORT_FILES:
+        s, p = source_of(results_dir, f), PART[PART_OF[f]]
+        L.append(f"- `{f}` — part `{p.name}`: `{command(p)}`; " + (f"written by {s['commit'] or 'unrecorded code'} on {s['device']}, "
+                 f"{'current' if s['current'] else 'not current'} for this code" if s['exists'] else 'absent')
+                 + f"; {_ran(rec.get(p.name))}.")
+    return '\n'.join(L)
+
+def parts_md(results_dir) -> str:
+    "The parts as a Markdown table: name, command line (short), outputs, status / seconds / device from reproduce.json, current now."
+    rec = _record(results_dir)
+    L = ['| part | command | outputs | last call: status | seconds | device | file written | current |', '|---|---|---|---|---|---|---|---|']
+    for p in PARTS:
+        r = rec.get(p.name) or {}
+        cur = all(is_current(Path(results_dir) / o, _deps(p)) for o in p.outputs)
+        f = Path(results_dir) / p.outputs[0]
+        d = json.loads(f.read_text()) if f.is_file() else {}
+        wrote = f"{d.get('written', '?')} on {(d.get('env') or {}).get('device', '?')}" if d else '—'
+        L.append('| ' + ' | '.join(_cell(x) for x in (p.name, f"`{command(p)}`", ', '.join(p.outputs), r.get('status', 'not recorded'),
+                                                         f"{r['seconds']:.0f}" if r.get('seconds') is not None else '—',
+                                                         r.get('device', '—'), wrote, 'yes' if cur else 'no')) + ' |')
+    return '\n'.join(L)
