@@ -8,7 +8,7 @@ from compecon_nb.fast import fast_bench_cli
 
 def test_fastbench_tiny(tmp_path):
     out = tmp_path/'fast_bench_tiny.json'
-    fast_bench_cli(tiny=True, out=str(out), runs_dir=str(tmp_path/'runs'))
+    fast_bench_cli(tiny=True, out=str(out), runs_dir=str(tmp_path/'runs'), lams='0,1e-4')
     f = json.loads(out.read_text())
     rows = f['rows']
     assert {r['impl'] for r in rows} == {'trainer', 'fast'}
@@ -26,6 +26,6 @@ def test_fastbench_args():
     p = anno_parser(fast_bench_cli.__wrapped__, 'compecon-fastbench')
     a = p.parse_args([])
     assert (a.out, a.tasks, a.lams, a.seed, a.epochs, a.batch_size, a.lr, a.trainer, a.tiny) == \
-           ('results/fast_bench.json', 'sick,stsb,cola', '0,1e-4', 0, 3, 32, 1e-4, True, False)
+           ('results/fast_bench.json', 'sick,stsb,cola', '0', 0, 3, 32, 1e-4, True, False)
     a = p.parse_args(['--tiny', '--trainer', 'False', '--lams', '0,1e-5', '--batch-size', '16'])
     assert (a.tiny, a.trainer, a.lams, a.batch_size) == (True, False, '0,1e-5', 16)
