@@ -120,9 +120,10 @@ def _stop(proc, grace: float = 20.0):
 
 def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, jobs: int = 1, budget_s: float = 540.0,
               logs=None, log=print, poll: float = 0.5) -> dict:
-    """Run the parts whose outputs are not current (the others are skipped), in order: up to `jobs` at a time, an `exclusive`
-    part alone; a part starts only when it fits in what is left of `budget_s` after the exclusive parts still to come (for a
-    part that takes --budget-s, one unit must fit, and it is told the rest); one still running at the deadline is stopped.
+    """Run the parts whose outputs are not current (the others are skipped): first, alone, the `exclusive` (timing) parts that
+    can run, on an idle GPU; then the others in order, up to `jobs` at a time, and an exclusive part once the parts it needs
+    are done. A part starts only when it fits in what is left of `budget_s` (after the time kept for exclusive parts still
+    waiting; for a part that takes --budget-s, one unit must fit, and it is told the rest); one running at the deadline is stopped.
     -> {name: dict(status, seconds, rc, log, concurrent)}; status: current | done | failed | stopped | not started."""
     results, runs = Path(results), Path(runs)
     logs = Path(logs) if logs else results / 'logs'
@@ -144,10 +145,11 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
             if r['status'] != 'stopped':
                 r['status'] = 'done' if rc == 0 and all(is_current(results / o, part_modules(p)) for o in p.outputs) else 'failed'
             log(f"[reproduce] {n}: {r['status']} in {r['seconds']:.0f} s (rc {rc})")
-        reserve = sum(p.est_s for p in pending if p.exclusive)
-        for p in list(pending):
-            if running and (p.exclusive or any(PART.get(n, p).exclusive for n in running)): break
-            if len(running) >= jobs: break
+        ready = lambda p: all(ok(a) for a in p.after)
+        reserve = sum(p.est_s for p in pending if p.exclusive and not ready(p))   # for timing parts that wait on this call's parts
+        queue = ([p for p in pending if p.exclusive and ready(p)] if not running else []) + [p for p in pending if not p.exclusive]
+        for p in queue:
+            if any(q.exclusive for _, _, q, _ in running.values()) or len(running) >= jobs: break
             if not all(ok(a) for a in p.after):
                 if any(rec.get(a, {}).get('status') in ('failed', 'stopped') for a in p.after):
                     pending.remove(p); rec[p.name] = dict(status='not started', reason='a part it needs did not finish')
