@@ -107,8 +107,9 @@ def part_modules(part: Part) -> set:
 # %% ../nbs/09_reproduce.ipynb #c47860b0
 def todo(parts, results, tiny: bool = False) -> list:
     "The parts still to run, in order: those of the check asked for (`tiny`) with some output that is not current."
+    now = R.module_hashes()
     return [p for p in parts if (not tiny or p.tiny is not None)
-            and not all(is_current(Path(results) / o, part_modules(p)) for o in p.outputs)]
+            and not all(is_current(Path(results) / o, part_modules(p), now) for o in p.outputs)]
 
 def _stop(proc, grace: float = 20.0):
     "Stop a part's process group: SIGTERM, then SIGKILL after `grace` seconds."
@@ -134,6 +135,7 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
     rec = {p.name: dict(status='current') for p in chosen if p not in pending}
     names, running = {p.name for p in chosen}, {}
     ok = lambda n: n not in names or rec.get(n, {}).get('status') in ('current', 'done')
+    ready = lambda p: all(ok(a) for a in p.after)
     while True:
         now = time.monotonic()
         for n, (proc, start, p, fh) in list(running.items()):
@@ -145,12 +147,11 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
             if r['status'] != 'stopped':
                 r['status'] = 'done' if rc == 0 and all(is_current(results / o, part_modules(p)) for o in p.outputs) else 'failed'
             log(f"[reproduce] {n}: {r['status']} in {r['seconds']:.0f} s (rc {rc})")
-        ready = lambda p: all(ok(a) for a in p.after)
         reserve = sum(p.est_s for p in pending if p.exclusive and not ready(p))   # for timing parts that wait on this call's parts
         queue = ([p for p in pending if p.exclusive and ready(p)] if not running else []) + [p for p in pending if not p.exclusive]
         for p in queue:
             if any(q.exclusive for _, _, q, _ in running.values()) or len(running) >= jobs: break
-            if not all(ok(a) for a in p.after):
+            if not ready(p):
                 if any(rec.get(a, {}).get('status') in ('failed', 'stopped') for a in p.after):
                     pending.remove(p); rec[p.name] = dict(status='not started', reason='a part it needs did not finish')
                 continue
@@ -168,7 +169,7 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
             log(f"[reproduce] {p.name}: started ({len(running)} running, {left:.0f} s left for it)")
             if p.exclusive: break
         if not running:
-            startable = [p for p in pending if all(ok(a) for a in p.after)]
+            startable = [p for p in pending if ready(p)]
             if not startable or all((p.unit_s or p.est_s) > deadline - time.monotonic() for p in startable): break
         time.sleep(poll)
     for p in pending: rec.setdefault(p.name, dict(status='not started', reason='not enough time left in this call'))
@@ -187,13 +188,6 @@ def demo_part(out: str = 'demo.json',     # results file to write
 
 
 # %% ../nbs/09_reproduce.ipynb #d0a48d4a
-def _device() -> str:
-    try:
-        import torch
-        if torch.cuda.is_available(): return torch.cuda.get_device_name(0)
-    except Exception: pass
-    return R.env_info().get('device', 'cpu')
-
 def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, jobs: int = 4, budget_s: float = 540.0,
               docs: bool = False, log=print) -> dict:
     """One call of the reproduction: `run_parts`, then its record merged into `<results>/reproduce.json` (per part: status,
@@ -206,12 +200,12 @@ def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
     path = results / 'reproduce.json'
     old = json.loads(path.read_text()) if path.is_file() else {}
     keep = old.get('parts', {}) if bool(old.get('tiny')) == tiny else {}
-    stamp, dev = R.code_stamp(), _device()
+    stamp, dev = R.code_stamp(), R.env_info()['device']
     merged = dict(keep)                                  # parts this call was not asked for keep their record
     for p in parts:
         if p.name not in rec: continue
         r = rec[p.name]
-        if r['status'] == 'current' and p.name in keep: merged[p.name] = keep[p.name]; continue
+        if r['status'] == 'current' and p.name in keep: continue
         merged[p.name] = dict(r, outputs=list(p.outputs), device=dev, code_commit=stamp.get('code_commit'),
                               modules=sorted(part_modules(p)), est_s=p.est_s, exclusive=p.exclusive)
     calls = old.get('calls', []) + ([dict(wall_s=round(wall, 1), device=dev, jobs=jobs, budget_s=budget_s,
