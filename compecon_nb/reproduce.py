@@ -53,7 +53,7 @@ PARTS = (
          None, est_s=240, renders=('05_ablations',)),
     Part('scarcity', ('scarcity.json',), 'compecon_nb.scarcity:scarcity_experiment',
          ('--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity'),
-         ('--tiny', '--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity'), est_s=90, renders=('03_scarcity', '05_ablations')),
+         ('--tiny', '--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity'), est_s=210, renders=('03_scarcity', '05_ablations')),
     Part('pruning', ('pruning.json',), 'compecon_nb.prune:pruning_experiment',
          ('--out', '{results}/pruning.json', '--runs-dir', '{runs}/prune', '--budget-s', '{budget}'),
          None, est_s=340, unit_s=120, renders=('05_ablations', '07_explorer')),
@@ -364,12 +364,24 @@ def _flops() -> dict:
 # %% ../nbs/09_reproduce.ipynb #19c20b19
 _METRIC = dict(sick='accuracy', stsb='pearson', cola='mcc')
 
+def _sd_str(r: dict, f: str, nd: int = 3) -> str:
+    "Number `f` of a scarcity row ('metric.<name>': a task metric), with ' ± sample sd' over seeds where the row has one."
+    if f.startswith('metric.'): v, sd = r['metric'][f[7:]], (r.get('metric_sd') or {}).get(f[7:])
+    else: v, sd = r[f], (r.get('sd') or {}).get(f)
+    return f"{v:.{nd}f}" + ('' if sd is None else f" ± {sd:.{nd}f}")
+
+def _seeds_note(ns) -> str:
+    "How many seeds stand behind scarcity rows (`ns`: their `n_seeds`): 'one seed', or 'mean ± sd over n seeds'."
+    ns = sorted(set(ns)) or [1]
+    if ns == [1]: return 'one seed'
+    return f"mean ± sd over {ns[0]} seeds" if len(ns) == 1 else f"mean ± sd over {ns[0]}–{ns[-1]} seeds"
+
 def _half_k(T: dict) -> dict | None:
     "The top-k row of a scarcity task that keeps at most HALF of the keys, the largest such (03_scarcity's 'half the budget')."
     return max((r for r in T['rows'] if r.get('policy') == 'topk' and r['frac'] <= HALF), key=lambda r: r['frac'], default=None)
 
 def _table1(SC: dict, src) -> dict:
-    "§5.1 / Table 1: > 95 % of full accuracy at half the attention budget, on SICK and STS-B (one seed per task)."
+    "§5.1 / Table 1: > 95 % of full accuracy at half the attention budget, on SICK and STS-B (seed means, ± sample sd)."
     F_ = _lib('framework')
     p0, ph = F_.PAPER['table1'][0], next(r for r in F_.PAPER['table1'] if r['k'] == 256)
     paper = f"paper: top-256 of 512 keys keeps MNLI-m {ph['mnli_m']} of {p0['mnli_m']} % = {100 * ph['mnli_m'] / p0['mnli_m']:.1f} % (BERT-base)"
@@ -379,11 +391,14 @@ def _table1(SC: dict, src) -> dict:
         T = SC.get('tasks', {}).get(t) or {}
         dense = next((r for r in T.get('rows', []) if r.get('policy') == 'dense'), None)
         h = _half_k(T) if dense else None
-        if h: got.append((t, h, h['metric'][_METRIC[t]] / dense['metric'][_METRIC[t]]))
+        if h: got.append((t, h, h['metric'][_METRIC[t]] / dense['metric'][_METRIC[t]], dense))
     if not got: return _not_run(key, claim, paper, '03_scarcity.ipynb#what-agrees-with-the-paper-and-what-does-not', [src], 'no top-k rows for SICK or STS-B')
-    ours = '; '.join(f"{DATASET[t]}: top-{h['k']} ({100 * h['frac']:.0f} % of keys) keeps {100 * s:.1f} % of dense" for t, h, s in got)
-    low = [f"{DATASET[t]} {100 * s:.1f} %" for t, h, s in got if s < KEEP]
-    return _row(key, claim, paper, f"{ours} ({model_name(SC)}, one seed)", 'not reproduced' if low else 'reproduced',
+    M = lambda t: f"metric.{_METRIC[t]}"
+    ours = '; '.join(f"{DATASET[t]}: top-{h['k']} ({100 * h['frac']:.0f} % of keys) keeps {100 * s:.1f} % of dense"
+                     + (f" ({_sd_str(h, M(t))} vs {_sd_str(d, M(t))})" if h.get('n_seeds', 1) > 1 else '') for t, h, s, d in got)
+    low = [f"{DATASET[t]} {100 * s:.1f} %" for t, h, s, d in got if s < KEEP]
+    n = [min(h.get('n_seeds', 1), d.get('n_seeds', 1)) for t, h, s, d in got]
+    return _row(key, claim, paper, f"{ours} ({model_name(SC)}, {_seeds_note(n)})", 'not reproduced' if low else 'reproduced',
                 f"below {100 * KEEP:.0f} % with at most half the keys: {', '.join(low)}" if low else
                 f"≥ {100 * KEEP:.0f} % of dense with at most half the keys on {' and '.join(DATASET[t] for t, *_ in got)}",
                 '03_scarcity.ipynb#what-agrees-with-the-paper-and-what-does-not', [src])
@@ -403,13 +418,14 @@ def _table2(SC: dict, src) -> dict:
             got.append((t, dense, tk[-1], rise, tk[-1]['entropy_dense'] - dense['entropy_dense']))
     if not got: return _not_run('table2', 'Table 2: scarcity concentrates attention (Gini up, entropy down as k falls)', paper,
                                 '03_scarcity.ipynb#what-agrees-with-the-paper-and-what-does-not', [src], 'no top-k rows for SICK or STS-B')
-    ours = '; '.join(f"{DATASET[t]}: heads' Gini {d['gini_dense']:.3f} → {r['gini_dense']:.3f} (k = {r['k']}), entropy "
-                     f"{d['entropy_dense']:.2f} → {r['entropy_dense']:.2f} bits; masked map's Gini {d['gini']:.3f} → {r['gini']:.3f}"
-                     for t, d, r, _, _ in got)
+    ours = '; '.join(f"{DATASET[t]}: heads' Gini {_sd_str(d, 'gini_dense')} → {_sd_str(r, 'gini_dense')} (k = {r['k']}), entropy "
+                     f"{_sd_str(d, 'entropy_dense', 2)} → {_sd_str(r, 'entropy_dense', 2)} bits; masked map's Gini "
+                     f"{_sd_str(d, 'gini')} → {_sd_str(r, 'gini')}" for t, d, r, _, _ in got)
+    n = [min(d.get('n_seeds', 1), r.get('n_seeds', 1)) for t, d, r, _, _ in got]
     ok = all(rise >= GINI_RISE and de < 0 for *_, rise, de in got)
     top = max(rise for *_, rise, _ in got)
     return _row('table2', 'Table 2: scarcity concentrates attention (Gini up, entropy down as k falls)', paper,
-                f"{ours} ({model_name(SC)}, one seed)", 'reproduced' if ok else 'not reproduced',
+                f"{ours} ({model_name(SC)}, {_seeds_note(n)})", 'reproduced' if ok else 'not reproduced',
                 f"the heads' own attention concentrates as k falls (Gini rise ≥ {GINI_RISE:g})" if ok else
                 f"the heads' own Gini rises by at most {top:+.4f} (< {GINI_RISE:g}); only the masked maps concentrate, by construction",
                 '03_scarcity.ipynb#what-agrees-with-the-paper-and-what-does-not', [src])

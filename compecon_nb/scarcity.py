@@ -15,9 +15,10 @@ from .framework import (allowed_keys, valid_queries, set_attention, observe, gin
 from .runs import check_k
 
 # %% auto #0
-__all__ = ['SPARSE', 'eq3_policy', 'topk_mask', 'topk_policy', 'sparsemax', 'entmax15', 'sparse_policy', 'budget_target',
-           'tracked', 'summary', 'run_policy', 'calibrate_budget', 'summary_of', 'theoretical_flops', 'scarcity_grid',
-           'load_checkpoint', 'make_batches', 'scarcity_experiment', 'attention_map']
+__all__ = ['SPARSE', 'SETTING', 'eq3_policy', 'topk_mask', 'topk_policy', 'sparsemax', 'entmax15', 'sparse_policy',
+           'budget_target', 'tracked', 'summary', 'run_policy', 'calibrate_budget', 'summary_of', 'theoretical_flops',
+           'scarcity_grid', 'sample_sd', 'setting', 'mean_rows', 'load_checkpoint', 'make_batches',
+           'scarcity_experiment', 'attention_map']
 
 # %% ../nbs/03_scarcity.ipynb #997e777e
 def eq3_policy(lam: float = 1.0):
@@ -230,6 +231,49 @@ def scarcity_grid(model, eval_batches, task: str, ks=(), budgets=(), calib_batch
             log(f"{kind} B={b}: {rows[-1]['metric']} keys {rows[-1]['keys']:.2f} frac {rows[-1]['frac']:.3f}")
     return rows
 
+# %% ../nbs/03_scarcity.ipynb #a5e0c3d1
+def _is_num(v) -> bool: return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+def _defined(vals) -> list: return [float(v) for v in vals if _is_num(v) and not math.isnan(v)]
+
+def sample_sd(vals):
+    "Sample standard deviation (ddof = 1) of the values that are numbers and not NaN; None with fewer than two."
+    d = _defined(vals)
+    return float(np.std(d, ddof=1)) if len(d) > 1 else None
+
+def _mean_field(vals):
+    "One field over seeds: numbers → mean (equal on every seed: kept as is), flags → all, dicts → field by field, else the first seed's."
+    v0 = vals[0]
+    if any(_is_num(v) for v in vals) and all(v is None or _is_num(v) for v in vals):
+        if all(v == v0 for v in vals): return v0
+        d = _defined(vals)
+        return float(np.mean(d)) if d else v0
+    if all(isinstance(v, (bool, np.bool_)) for v in vals): return bool(all(vals))
+    if all(isinstance(v, dict) for v in vals): return {k: _mean_field([v.get(k) for v in vals]) for k in v0}
+    return v0
+
+SETTING = ('policy', 'k', 'budget')
+
+def setting(r: dict) -> tuple:
+    "What matches a `scarcity_grid` row across seeds: (policy, k, budget), as reprs, so the budget 1 (one key) is not 1.0 (all keys)."
+    return tuple(repr(r.get(f)) for f in SETTING)
+
+def mean_rows(per_seed_rows) -> list:
+    """One row per setting from the `scarcity_grid` rows of several seeds: seed means, `metric_sd` / `sd` the sample sds
+    (ddof = 1; None for one seed) of the metric / the other numbers, `n_seeds` the seeds that have it; the first seed's order."""
+    groups = {}
+    for rows in per_seed_rows:
+        for r in rows: groups.setdefault(setting(r), []).append(r)
+    out = []
+    for g in groups.values():
+        m = {f: (v if f in SETTING else _mean_field([r.get(f) for r in g])) for f, v in g[0].items()}
+        met = [r['metric'] for r in g if r.get('metric')]
+        m['metric_sd'] = {k: sample_sd([x.get(k) for x in met]) for k in g[0]['metric']} if g[0].get('metric') else None
+        m['sd'] = {f: sample_sd([r.get(f) for r in g]) for f, v in g[0].items() if _is_num(v) and f not in SETTING}
+        m['n_seeds'] = len(g)
+        out.append(m)
+    return out
+
 # %% ../nbs/03_scarcity.ipynb #fd496106
 def load_checkpoint(checkpoint, task: str, name: str = 'minilm'):
     "(model, tokenizer) with the weights of a 04_train run directory (its `best/` checkpoint, else its newest one)."
@@ -263,60 +307,85 @@ def scarcity_experiment(out: str = 'results/scarcity.json',   # results file (wr
                         budgets: str = '0.75,0.5,0.25,0.125,4,2',  # sparse budgets: fractions of keys (< 1) or keys (ints)
                         kinds: str = 'sparsemax,entmax15',
                         epochs: int = 3,                        # λ = 0 fine-tune (train.fit), best epoch on the selection split
-                        lr: float = 1e-4, batch_size: int = 32, max_len: int = 128, seed: int = 0,
+                        lr: float = 1e-4, batch_size: int = 32, max_len: int = 128,
+                        seeds: str = '0,1,2',                   # one fine-tune per seed and task; rows are seed means ± sample sd
                         train_n: int = 0,                       # training subset (0: all)
                         eval_n: int = 0,                        # evaluation subset (0: all)
                         calib_n: int = 512,                     # training inputs (no labels) that calibrate the budgets
                         eval_bs: int = 256, tol: float = 0.03,
                         runs_dir: str = 'runs/scarcity', device: str = 'auto', budget_s: float = 1e9,
-                        tiny: bool = False):                    # CPU check: bert-tiny, 64 rows, one task, 2 settings each
-    "Scarcity at inference (§3.2, §5.1): fine-tune at λ = 0 through `train.fit`, then top-k and budgeted sparse attention; one results file."
+                        tiny: bool = False):                    # CPU check: bert-tiny, 64 rows, one task, 2 settings each, 2 seeds
+    """Scarcity at inference (§3.2, §5.1): per task and seed, fine-tune at λ = 0 through `train.fit`, then top-k and budgeted
+    sparse attention; rows averaged over seeds (`mean_rows`); one results file, written after every (task, seed)."""
     import time, traceback
     from compecon_nb import train as T
-    from compecon_nb.data import subset
     from compecon_nb.runs import write_results
     model, t_all = 'minilm', time.time()
     tasks_, ks_, budgets_, kinds_ = tasks.split(','), [int(k) for k in _nums(ks)], _nums(budgets), kinds.split(',')
+    seeds_ = [int(s) for s in _nums(seeds)]
     if tiny:
-        model, tasks_, ks_, budgets_, kinds_ = 'bert-tiny', tasks_[:1], [4, 1], [0.5], kinds_[:1]
+        model, tasks_, ks_, budgets_, kinds_, seeds_ = 'bert-tiny', tasks_[:1], [4, 1], [0.5], kinds_[:1], seeds_[:2]
         epochs, train_n, eval_n, calib_n, eval_bs, batch_size, max_len = 1, 64, 64, 16, 32, 16, 64
     res = dict(config=dict(tasks=tasks_, ks=ks_, budgets=budgets_, kinds=kinds_, epochs=epochs, lr=lr, batch_size=batch_size,
-                           max_len=max_len, seed=seed, train_n=train_n, eval_n=eval_n, calib_n=calib_n, tol=tol, tiny=tiny,
+                           max_len=max_len, seeds=seeds_, train_n=train_n, eval_n=eval_n, calib_n=calib_n, tol=tol, tiny=tiny,
                            trainer='fit', model=model), tasks={})
+    skipped = []
     for task in tasks_:
-        t0 = time.time()
-        if t0 - t_all > budget_s: res['tasks'][task] = dict(error='skipped: time budget spent'); continue
-        try:
-            cfg = T.make_config(task=task, model=model, lam=0.0, epochs=epochs, lr=lr, batch_size=batch_size, max_seq_len=max_len,
-                                seed=seed, train_subset=train_n, device=device, overwrite=True, out_dir=f'{runs_dir}/{task}/lam0-s{seed}')
-            p = T.prepare(cfg)
-            net, tok, used = p['model'], p['tokenizer'], p['source']['task_used']
-            met = T.fit(cfg, init=net)                    # trains `net` in place: it holds the selected epoch's weights
-            net.eval()
-            raw = p['raw']
-            split = met['report_split']
-            ev = make_batches(raw['evals'][split], tok, used, eval_n or None, eval_bs, max_len, seed=seed)
-            cal = make_batches(raw['train'], tok, used, calib_n, eval_bs, max_len, seed=seed + 1)
-            rows = scarcity_grid(net, ev, used, ks_, budgets_, cal, kinds=kinds_, tol=tol, log=lambda s: print(task, s, flush=True))
-            lens = np.concatenate([b['attention_mask'].sum(-1).numpy() for b in ev])
-            T_ = res['tasks'][used] = dict(task_requested=task, source=p['source'], eval_split=split, selection_split=met['selection_split'],
-                                           n_eval=int(len(lens)), n_train=len(raw['train']), epochs=epochs, best_epoch=met.get('best_epoch'),
-                                           train_seconds=met.get('train_time_s'), seconds=time.time() - t0,
-                                           lengths=dict(mean=float(lens.mean()), median=float(np.median(lens)),
-                                                        p95=float(np.percentile(lens, 95)), max=int(lens.max())), rows=rows)
-            bi = min(range(len(ev)), key=lambda i: abs(int(ev[i]['attention_mask'][0].sum()) - np.median(lens)))
-            b = {k: v[:1] for k, v in ev[bi].items()}
-            n = int(b['attention_mask'][0].sum())
-            sp = [r for r in rows if r['policy'] == 'sparsemax' and r.get('budget') == 0.25]
-            maps = {'full': attention_map(net, b).tolist(), 'top-4': attention_map(net, b, topk_policy(4)).tolist(),
-                    'top-2': attention_map(net, b, topk_policy(2)).tolist()}
-            if sp: maps['sparsemax B=0.25'] = attention_map(net, b, sparse_policy(sp[0]['calibration']['temperature'])).tolist()
-            T_['heatmap'] = dict(tokens=tok.convert_ids_to_tokens(b['input_ids'][0][:n]), maps=maps, task=used, layer='last (head mean)')
-        except Exception as e:                             # one task failing must not lose the others
-            traceback.print_exc(); res['tasks'].setdefault(task, {})['error'] = f"{type(e).__name__}: {e}"
-        res['seconds'] = time.time() - t_all
-        write_results(out, res)
-        print(task, 'done in', round(time.time() - t0, 1), 's', flush=True)
+        T_, per, errors = None, {}, {}                     # the task's entry; per seed: rows, best epoch, training time
+        for seed in seeds_:
+            t0 = time.time()
+            if t0 - t_all > budget_s:                      # time budget spent: the remaining (task, seed) are recorded, not run
+                skipped.append(dict(task=task, seed=seed)); res['skipped'] = skipped   # (runs.is_current: not complete)
+                if T_ is None: res['tasks'].setdefault(task, dict(error='skipped: time budget spent'))
+                continue
+            try:
+                cfg = T.make_config(task=task, model=model, lam=0.0, epochs=epochs, lr=lr, batch_size=batch_size, max_seq_len=max_len,
+                                    seed=seed, train_subset=train_n, device=device, overwrite=True, out_dir=f'{runs_dir}/{task}/lam0-s{seed}')
+                p = T.prepare(cfg)
+                net, tok, used = p['model'], p['tokenizer'], p['source']['task_used']
+                met = T.fit(cfg, init=net)                 # trains `net` in place: it holds the selected epoch's weights
+                net.eval()
+                raw = p['raw']
+                split = met['report_split']
+                ev = make_batches(raw['evals'][split], tok, used, eval_n or None, eval_bs, max_len, seed=seed)
+                cal = make_batches(raw['train'], tok, used, calib_n, eval_bs, max_len, seed=seed + 1)
+                rows = scarcity_grid(net, ev, used, ks_, budgets_, cal, kinds=kinds_, tol=tol,
+                                     log=lambda s: print(task, f'seed {seed}', s, flush=True))
+                per[str(seed)] = dict(rows=rows, best_epoch=met.get('best_epoch'), train_seconds=met.get('train_time_s'),
+                                      seconds=time.time() - t0)
+                if T_ is None:                             # the first seed: the task's facts and its lengths
+                    lens = np.concatenate([b['attention_mask'].sum(-1).numpy() for b in ev])
+                    T_ = dict(task_requested=task, source=p['source'], eval_split=split, selection_split=met['selection_split'],
+                              n_eval=int(len(lens)), n_train=len(raw['train']), epochs=epochs,
+                              lengths=dict(mean=float(lens.mean()), median=float(np.median(lens)),
+                                           p95=float(np.percentile(lens, 95)), max=int(lens.max())))
+                    if errors: T_['errors'] = errors       # seeds that failed before this one
+                    res['tasks'].pop(task, None)           # (their entry under the requested name)
+                    res['tasks'][used] = T_
+                T_.update(rows=mean_rows([q['rows'] for q in per.values()]), seeds=per, n_seeds=len(per),
+                          seconds=sum(q['seconds'] for q in per.values()))
+                if 'heatmap' not in T_:                    # from the first seed that gets there
+                    L = T_['lengths']['median']
+                    bi = min(range(len(ev)), key=lambda i: abs(int(ev[i]['attention_mask'][0].sum()) - L))
+                    b = {k: v[:1] for k, v in ev[bi].items()}
+                    n = int(b['attention_mask'][0].sum())
+                    sp = [r for r in rows if r['policy'] == 'sparsemax' and r.get('budget') == 0.25]
+                    maps = {'full': attention_map(net, b).tolist(), 'top-4': attention_map(net, b, topk_policy(4)).tolist(),
+                            'top-2': attention_map(net, b, topk_policy(2)).tolist()}
+                    if sp: maps['sparsemax B=0.25'] = attention_map(net, b, sparse_policy(sp[0]['calibration']['temperature'])).tolist()
+                    T_['heatmap'] = dict(tokens=tok.convert_ids_to_tokens(b['input_ids'][0][:n]), maps=maps, task=used,
+                                         layer='last (head mean)', seed=seed)
+                del net, p, ev, cal
+            except Exception as e:                         # one (task, seed) failing must not lose the others
+                traceback.print_exc(); errors[str(seed)] = f"{type(e).__name__}: {e}"
+                E = T_ if T_ is not None else res['tasks'].setdefault(task, {})
+                E['errors'] = errors
+                if T_ is None: E['error'] = errors[str(seed)]
+            res['seconds'] = time.time() - t_all
+            write_results(out, res)
+            print(task, f'seed {seed}', 'done in', round(time.time() - t0, 1), 's', flush=True)
+    res['seconds'] = time.time() - t_all
+    write_results(out, res)                                # also when the time budget skipped everything
     return res
 
 # %% ../nbs/03_scarcity.ipynb #0180d8aa
