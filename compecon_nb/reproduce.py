@@ -14,9 +14,9 @@ from . import runs as R
 
 # %% auto #0
 __all__ = ['TASKS3', 'MARKET_ARGS', 'PARTS', 'PART', 'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF', 'GINI_RISE', 'CUT',
-           'MAX_DROP_PT', 'BERT_BASE', 'Part', 'argv', 'is_current', 'part_modules', 'todo', 'run_parts', 'demo_part',
-           'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result', 'model_name', 'source_of', 'source_str',
-           'claims', 'command', 'claims_md', 'parts_md']
+           'MAX_DROP_PT', 'BERT_BASE', 'Part', 'argv', 'is_current', 'part_modules', 'todo', 'mark_stopped',
+           'run_parts', 'demo_part', 'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result', 'model_name',
+           'source_of', 'source_str', 'claims', 'command', 'claims_md', 'parts_md']
 
 # %% ../nbs/09_reproduce.ipynb #7ab57662
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ PARTS = (
          None, est_s=240, renders=('05_ablations',)),
     Part('scarcity', ('scarcity.json',), 'compecon_nb.scarcity:scarcity_experiment',
          ('--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity'),
-         ('--tiny', '--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity'), est_s=210, renders=('03_scarcity', '05_ablations')),
+         ('--tiny', '--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity'), est_s=330, renders=('03_scarcity', '05_ablations')),
     Part('pruning', ('pruning.json',), 'compecon_nb.prune:pruning_experiment',
          ('--out', '{results}/pruning.json', '--runs-dir', '{runs}/prune', '--budget-s', '{budget}'),
          None, est_s=340, unit_s=120, renders=('05_ablations', '07_explorer')),
@@ -119,6 +119,15 @@ def _stop(proc, grace: float = 20.0):
         except subprocess.TimeoutExpired: os.killpg(proc.pid, signal.SIGKILL); return proc.wait()
     except ProcessLookupError: return proc.wait()
 
+def mark_stopped(path, since: float) -> bool:
+    "Mark a results file written after `since` (epoch seconds) by a part stopped at the deadline as partial: not current."
+    path = Path(path)
+    if not path.is_file() or path.stat().st_mtime < since: return False
+    d = json.loads(path.read_text())
+    d['partial'] = 'stopped at the deadline of a compecon-reproduce call; the next call goes on from its run directories'
+    tmp = path.with_suffix('.tmp'); tmp.write_text(json.dumps(d, indent=1)); tmp.replace(path)
+    return True
+
 def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, jobs: int = 1, budget_s: float = 540.0,
               logs=None, log=print, poll: float = 0.5) -> dict:
     """Run the parts whose outputs are not current (the others are skipped): first, alone, the `exclusive` (timing) parts that
@@ -140,7 +149,9 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
         now = time.monotonic()
         for n, (proc, start, p, fh) in list(running.items()):
             rc = proc.poll()
-            if rc is None and now > deadline: rc = _stop(proc); rec[n]['status'] = 'stopped'
+            if rc is None and now > deadline:
+                rc = _stop(proc); rec[n]['status'] = 'stopped'
+                for o in p.outputs: mark_stopped(results / o, rec[n]['since'])
             if rc is None: continue
             fh.close(); del running[n]
             r = rec[n]; r.update(rc=rc, seconds=round(time.monotonic() - start, 1))
@@ -163,7 +174,7 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
             proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, cwd=R.repo_root(),
                                     env={**os.environ, 'PYTHONUNBUFFERED': '1'})
             rec[p.name] = dict(status='running', log=str((logs / f'{p.name}.log').name), started=R._utc(),
-                               concurrent=sorted(running))
+                               since=time.time(), concurrent=sorted(running))
             for n in running: rec[n]['concurrent'] = sorted(set(rec[n]['concurrent']) | {p.name})
             running[p.name] = (proc, time.monotonic(), p, fh)
             log(f"[reproduce] {p.name}: started ({len(running)} running, {left:.0f} s left for it)")
@@ -172,6 +183,7 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
             startable = [p for p in pending if ready(p)]
             if not startable or all((p.unit_s or p.est_s) > deadline - time.monotonic() for p in startable): break
         time.sleep(poll)
+    for r in rec.values(): r.pop('since', None)
     for p in pending: rec.setdefault(p.name, dict(status='not started', reason='not enough time left in this call'))
     return rec
 
@@ -180,8 +192,10 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
 @call_parse
 def demo_part(out: str = 'demo.json',     # results file to write
               sleep: float = 0.0,         # seconds to wait first (a stand-in for training)
-              fail: bool = False):        # exit with an error instead
+              fail: bool = False,         # exit with an error instead
+              write_first: bool = False): # write the file before waiting too (as parts that write after every unit do)
     "A stand-in part for checking the scheduler: waits, then writes a stamped results file (or fails)."
+    if write_first: R.write_results(out, dict(rows=[]))
     time.sleep(sleep)
     if fail: raise SystemExit(3)
     R.write_results(out, dict(rows=[dict(slept=sleep)]))
@@ -204,10 +218,18 @@ def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
     merged = dict(keep)                                  # parts this call was not asked for keep their record
     for p in parts:
         if p.name not in rec: continue
-        r = rec[p.name]
-        if r['status'] == 'current' and p.name in keep: continue
+        r, k = rec[p.name], keep.get(p.name, {})
+        if r['status'] == 'current':
+            if k.get('status') == 'done': continue
+            f = json.loads((results / p.outputs[0]).read_text())   # made by its command alone: the file's own stamp is the record
+            merged[p.name] = dict(status='made outside compecon-reproduce', written=f.get('written'), outputs=list(p.outputs),
+                                  device=(f.get('env') or {}).get('device'), code_commit=(f.get('code') or {}).get('code_commit'),
+                                  modules=sorted(part_modules(p)), est_s=p.est_s, exclusive=p.exclusive)
+            continue
+        earlier = k.get('earlier_s', 0) + k.get('seconds', 0) if k.get('status') == 'stopped' else 0   # a stopped part goes on
         merged[p.name] = dict(r, outputs=list(p.outputs), device=dev, code_commit=stamp.get('code_commit'),
-                              modules=sorted(part_modules(p)), est_s=p.est_s, exclusive=p.exclusive)
+                              modules=sorted(part_modules(p)), est_s=p.est_s, exclusive=p.exclusive,
+                              **(dict(earlier_s=round(earlier, 1)) if earlier else {}))
     calls = old.get('calls', []) + ([dict(wall_s=round(wall, 1), device=dev, jobs=jobs, budget_s=budget_s,
                                           ran=sorted(n for n, r in rec.items() if r['status'] != 'current'),
                                           code_commit=stamp.get('code_commit'), written=R._utc())]
@@ -669,7 +691,7 @@ def claims_md(results_dir) -> str:
 def parts_md(results_dir) -> str:
     "The parts as a Markdown table: name, command line (short), outputs, status / seconds / device from reproduce.json, current now."
     rec = _record(results_dir)
-    L = ['| part | command | outputs | last call: status | seconds | device | file written | current |', '|---|---|---|---|---|---|---|---|']
+    L = ['| part | command | outputs | last call: status | seconds (earlier calls) | device | file written | current |', '|---|---|---|---|---|---|---|---|']
     for p in PARTS:
         r = rec.get(p.name) or {}
         cur = all(is_current(Path(results_dir) / o, _deps(p)) for o in p.outputs)
@@ -677,6 +699,6 @@ def parts_md(results_dir) -> str:
         d = json.loads(f.read_text()) if f.is_file() else {}
         wrote = f"{d.get('written', '?')} on {(d.get('env') or {}).get('device', '?')}" if d else '—'
         L.append('| ' + ' | '.join(_cell(x) for x in (p.name, f"`{command(p)}`", ', '.join(p.outputs), r.get('status', 'not recorded'),
-                                                         f"{r['seconds']:.0f}" if r.get('seconds') is not None else '—',
+                                                         (f"{r['seconds']:.0f}" + (f" (+{r['earlier_s']:.0f})" if r.get('earlier_s') else '')) if r.get('seconds') is not None else '—',
                                                          r.get('device', '—'), wrote, 'yes' if cur else 'no')) + ' |')
     return '\n'.join(L)
