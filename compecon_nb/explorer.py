@@ -18,10 +18,10 @@ from . import data as D
 from .scarcity import topk_policy
 
 # %% auto #0
-__all__ = ['FLOPS_KEYS', 'EXAMPLES', 'FAMILY_X', 'run_row', 'lam_label', 'read_run_dir', 'result_file_rows', 'resolve_root',
-           'default_roots', 'find_runs', 'run_checkpoint', 'run_model', 'example_sentences', 'encode_sentence',
-           'explore_state', 'heatmap_figure', 'message_figure', 'committed_families', 'frontier_figure',
-           'explorer_figure', 'task_of', 'family_key', 'run_label', 'explorer']
+__all__ = ['FLOPS_KEYS', 'EXAMPLES', 'FAMILY_X', 'SHOW_DPI', 'run_row', 'lam_label', 'read_run_dir', 'result_file_rows',
+           'resolve_root', 'default_roots', 'find_runs', 'run_checkpoint', 'run_model', 'example_sentences',
+           'encode_sentence', 'explore_state', 'heatmap_figure', 'message_figure', 'committed_families',
+           'frontier_figure', 'explorer_figure', 'figure_png', 'task_of', 'family_key', 'run_label', 'explorer']
 
 # %% ../nbs/07_explorer.ipynb #da0b3065
 FLOPS_KEYS = ('gflops_executed', 'gflops_dense', 'gflops')   # executed FLOPs per example (a dense model: its dense count), preferred first
@@ -276,6 +276,19 @@ def explorer_figure(state: dict, rows: list, task: str, selected=None, messages=
     fig.tight_layout()
     return fig
 
+SHOW_DPI = 100        # the explorer's picture: 100 dpi, one pixel per screen pixel at the figure's size
+
+def figure_png(fig, dpi: int = SHOW_DPI, colors: int = 256) -> bytes:
+    "PNG bytes of `fig` at `dpi`, reduced to a palette of `colors` (a small picture for the widget and the notebook it is stored in)."
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight', facecolor='white')
+    try: from PIL import Image as PImage
+    except ImportError: return buf.getvalue()
+    out = io.BytesIO()
+    PImage.open(io.BytesIO(buf.getvalue())).convert('RGB').quantize(colors).save(out, format='png', optimize=True)
+    return out.getvalue()
+
 # %% ../nbs/07_explorer.ipynb #60320b22
 def task_of(task: str, tasks) -> str:
     "`task` if runs of it exist, else the stand-in it trains on offline (`data.TASKS[task]['stand_in']`), else `task`."
@@ -297,7 +310,7 @@ def explorer(roots=None, task: str = 'sick', name: str = 'minilm',
              head: int = 0, k_max: int = 32, results_dir=None):
     "Interactive explorer (JupyterLab + ipywidgets): run, λ, sentence, top-k, layer and head -> heatmap, Gini/entropy, frontier."
     import ipywidgets as W
-    from IPython.display import display
+    from IPython.display import Image, display
     rows, msgs = find_runs(roots)
     tasks = sorted({r['task'] for r in rows}) or [task]
     task = task_of(task, tasks)
@@ -397,10 +410,11 @@ def explorer(roots=None, task: str = 'sick', name: str = 'minilm',
         status.value = (f"{note} — head Gini <b>{ui.state['gini']:.3f}</b>, entropy <b>{ui.state['entropy']:.2f}</b> bits; "
                         f"layer Gini {ui.state['layer_gini']:.3f}, entropy {ui.state['layer_entropy']:.2f} bits{skipped}")
         fig = explorer_figure(ui.state, rows, w_task.value, row, msgs, model=name, families=fams[w_task.value])
+        png = figure_png(fig)
+        plt.close(fig)
         with out:
             out.clear_output(wait=True)
-            display(fig)
-        plt.close(fig)
+            display(Image(png))
 
     w_task.observe(fill_runs, 'value')
     w_run.observe(on_run, 'value')
