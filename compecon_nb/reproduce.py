@@ -14,9 +14,10 @@ from . import runs as R
 
 # %% auto #0
 __all__ = ['TASKS3', 'MARKET_ARGS', 'PARTS', 'PART', 'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF', 'GINI_RISE', 'CUT',
-           'MAX_DROP_PT', 'BERT_BASE', 'Part', 'argv', 'is_current', 'part_modules', 'todo', 'mark_stopped',
+           'MAX_DROP_PT', 'BERT_BASE', 'MADE_BY', 'Part', 'argv', 'is_current', 'part_modules', 'todo', 'mark_stopped',
            'run_parts', 'demo_part', 'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result', 'model_name',
-           'source_of', 'source_str', 'gini_change', 'penalty_scores', 'claims', 'command', 'claims_md', 'parts_md']
+           'source_of', 'source_str', 'gini_change', 'penalty_scores', 'claims', 'command', 'claims_md', 'parts_md',
+           'source_line', 'source_caption']
 
 # %% ../nbs/09_reproduce.ipynb #7ab57662
 @dataclass(frozen=True)
@@ -728,3 +729,19 @@ def parts_md(results_dir) -> str:
                                                          (f"{r['seconds']:.0f}" + (f" (+{r['earlier_s']:.0f})" if r.get('earlier_s') else '')) if r.get('seconds') is not None else '—',
                                                          r.get('device', '—'), wrote, 'yes' if cur else 'no')) + ' |')
     return '\n'.join(L)
+
+# %% ../nbs/09_reproduce.ipynb #8ff3bc6d
+MADE_BY = {'main_run/metrics.json': "made by the main job (`papermill nbs/04_train.ipynb …`, the call in `results/main_run/COMMAND`)"}
+
+def source_line(results_dir, f: str) -> str:
+    "Results file `f` as a caption names it: its path, the command of the part that writes it (or that none does), its own stamp's commit and device."
+    s = source_of(results_dir, f)
+    made = (f"made by `{command(PART[s['part']]).replace(' --budget-s {budget}', '')}`" if s['part']
+            else MADE_BY[f] if f in MADE_BY else 'older code, not made by `compecon-reproduce`')
+    stamp = f"code {s['commit'] or 'not recorded'}, {s['device'] or 'device not recorded'}" if s['exists'] else 'not in the results folder'
+    return f"`{Path(results_dir).name}/{f}`, {made} ({stamp})"
+
+def source_caption(*files, results_dir=None) -> str:
+    "A figure's one-line Markdown caption: each results file it reads (names inside `results_dir`, default the repository's `results/`) by `source_line`."
+    rd = Path(results_dir) if results_dir is not None else R.repo_root() / 'results'
+    return f"*Source: {'; '.join(source_line(rd, f) for f in files)}*"
