@@ -29,7 +29,8 @@ class Part:
     args: tuple = ()            # its arguments at full size; {results}, {runs}, {budget} are filled in
     tiny: tuple | None = None   # its arguments for the CPU check (None: not part of it)
     est_s: float = 60.0         # seconds on one H200 next to other parts (rounded up from the last run)
-    unit_s: float = 0.0         # > 0: it takes --budget-s (left minus unit_s) and stops between units; it may start with less than est_s left
+    unit_s: float = 0.0         # > 0: it can stop and go on (it takes --budget-s, left minus unit_s, and stops between units, or a
+                                #   stopped run goes on from its run directories); it may start with less than est_s left
     exclusive: bool = False     # it times something: runs alone on the device
     after: tuple = ()           # parts that must be done first
     renders: tuple = ()         # notebooks that render its outputs
@@ -47,22 +48,22 @@ PARTS = (
     Part('table3', ('table3.json',), 'compecon_nb.train:table3_cli',
          ('--out', '{results}/table3.json', '--runs-dir', '{runs}/table3'),
          ('--tiny', '--out', '{results}/table3.json', '--runs-dir', '{runs}/table3', '--tasks', 'sick', '--seeds', '0', '--lams', '0,1e-4'),
-         est_s=330, renders=('04_train', '04b_fast', '05_ablations', 'index')),
+         est_s=740, unit_s=60, renders=('04_train', '04b_fast', '05_ablations', 'index')),
     Part('ablation', ('ablation_3ep.json',), 'compecon_nb.train:table3_cli',
          ('--out', '{results}/ablation_3ep.json', '--runs-dir', '{runs}/ablation', '--tasks', 'sick,stsb',
           '--penalties', 'attention,ffn', '--lams', '2e-6,5e-6,1e-4'),
-         None, est_s=240, renders=('05_ablations',)),
+         None, est_s=610, unit_s=60, renders=('05_ablations',)),
     Part('scarcity', ('scarcity.json',), 'compecon_nb.scarcity:scarcity_experiment',
          ('--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity'),
          ('--tiny', '--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity'), est_s=330, renders=('03_scarcity', '05_ablations')),
     Part('pruning', ('pruning.json',), 'compecon_nb.prune:pruning_experiment',
          ('--out', '{results}/pruning.json', '--runs-dir', '{runs}/prune', '--budget-s', '{budget}'),
-         None, est_s=340, unit_s=120, renders=('05_ablations', '07_explorer')),
+         None, est_s=450, unit_s=120, renders=('05_ablations', '07_explorer')),
     Part('pruning_lam', ('pruning_lam_1ep.json',), 'compecon_nb.prune:pruning_experiment',
          ('--out', '{results}/pruning_lam_1ep.json', '--runs-dir', '{runs}/prune_lam', '--epochs', '1', '--lam-runs',
           '--budget-s', '{budget}'),
          ('--tiny', '--out', '{results}/pruning_lam_1ep.json', '--runs-dir', '{runs}/prune_lam', '--lam-runs'),
-         est_s=260, unit_s=100, renders=('05_ablations',)),
+         est_s=400, unit_s=100, renders=('05_ablations',)),
     Part('market', ('market.json',), 'compecon_nb.market:market_cli',
          ('--merge', ','.join(f'{{results}}/market_{t}.json' for t in TASKS3), '--serve-from', '{runs}/market_models',
           '--out', '{results}/market.json', '--serve-batches', '256,1024'),
@@ -70,9 +71,9 @@ PARTS = (
          est_s=300, exclusive=True, after=tuple(f'market_{t}' for t in TASKS3), renders=('05b_market', 'index')),
     Part('serving', ('serving.json',), 'compecon_nb.serve:serve_cli',
          ('--out', '{results}/serving.json', '--finetune-epochs', '3'),
-         None, est_s=170, exclusive=True, renders=('06b_serve', '05b_market', 'index')),
+         None, est_s=130, exclusive=True, renders=('06b_serve', '05b_market', 'index')),
     Part('fastbench', ('fast_bench.json',), 'compecon_nb.fast:fast_bench_cli',
-         ('--out', '{results}/fast_bench.json'), None, est_s=150, exclusive=True, renders=('04b_fast', 'index')),
+         ('--out', '{results}/fast_bench.json'), None, est_s=290, exclusive=True, renders=('04b_fast', 'index')),
 )
 PART = {p.name: p for p in PARTS}
 
