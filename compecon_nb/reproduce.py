@@ -14,10 +14,10 @@ from . import runs as R
 
 # %% auto #0
 __all__ = ['TASKS3', 'MARKET_ARGS', 'PARTS', 'PART', 'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF', 'GINI_RISE', 'CUT',
-           'MAX_DROP_PT', 'BERT_BASE', 'MADE_BY', 'Part', 'argv', 'is_current', 'part_modules', 'todo', 'mark_stopped',
-           'run_parts', 'demo_part', 'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result', 'model_name',
-           'source_of', 'source_str', 'gini_change', 'penalty_scores', 'claims', 'command', 'claims_md', 'parts_md',
-           'source_line', 'source_caption']
+           'MAX_DROP_PT', 'BERT_BASE', 'MADE_BY', 'OLDER', 'Part', 'argv', 'is_current', 'part_modules', 'todo',
+           'mark_stopped', 'run_parts', 'demo_part', 'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result',
+           'model_name', 'source_of', 'source_str', 'gini_change', 'penalty_scores', 'claims', 'command', 'claims_md',
+           'parts_md', 'source_line', 'source_caption', 'unaccounted']
 
 # %% ../nbs/09_reproduce.ipynb #7ab57662
 @dataclass(frozen=True)
@@ -746,3 +746,13 @@ def source_caption(*files, results_dir=None) -> str:
     "A figure's one-line Markdown caption: each results file it reads (names inside `results_dir`, default the repository's `results/`) by `source_line`."
     rd = Path(results_dir) if results_dir is not None else R.repo_root() / 'results'
     return f"*Source: {'; '.join(source_line(rd, f) for f in files)}*"
+
+OLDER = {'train_grid.json': 'a 1-epoch λ grid with an lr check and a Trainer baseline (04_train, 05_ablations)',
+         'speed.json': 'timings of compacted λ-trained models in eager and compiled runtimes, trained with an FFN-only cost (06_speed)',
+         'speed_stsb.json': 'the same on STS-B (06_speed)',
+         'fast_profile.txt': "a torch.profiler run of the fast training step (04b_fast)"}
+
+def unaccounted(results_dir) -> list:
+    "Files of `results_dir` that no part writes, nor the main job or the record itself, and that `OLDER` does not declare."
+    known = {o for p in PARTS for o in p.outputs} | set(OLDER) | {'reproduce.json', 'main_run', 'logs'}
+    return sorted(f.name for f in Path(results_dir).iterdir() if f.name not in known)
