@@ -125,9 +125,9 @@ def mark_stopped(path, since: float) -> bool:
     "Mark a results file written after `since` (epoch seconds) by a part stopped at the deadline as partial: not current."
     path = Path(path)
     if not path.is_file() or path.stat().st_mtime < since: return False
-    d = json.loads(path.read_text())
+    d = R.read_json(path)
     d['partial'] = 'stopped at the deadline of a compecon-reproduce call; the next call goes on from its run directories'
-    tmp = path.with_suffix('.tmp'); tmp.write_text(json.dumps(d, indent=1)); tmp.replace(path)
+    R.atomic_write_json(path, d)
     return True
 
 def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, jobs: int = 1, budget_s: float = 540.0,
@@ -149,11 +149,11 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
     ready = lambda p: all(ok(a) for a in p.after)
     while True:
         now = time.monotonic()
-        for n, (proc, start, p, fh) in list(running.items()):
+        for n, (proc, start, since, p, fh) in list(running.items()):
             rc = proc.poll()
             if rc is None and now > deadline:
                 rc = _stop(proc); rec[n]['status'] = 'stopped'
-                for o in p.outputs: mark_stopped(results / o, rec[n]['since'])
+                for o in p.outputs: mark_stopped(results / o, since)
             if rc is None: continue
             fh.close(); del running[n]
             r = rec[n]; r.update(rc=rc, seconds=round(time.monotonic() - start, 1))
@@ -163,7 +163,7 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
         reserve = sum(p.est_s for p in pending if p.exclusive and not ready(p))   # for timing parts that wait on this call's parts
         queue = ([p for p in pending if p.exclusive and ready(p)] if not running else []) + [p for p in pending if not p.exclusive]
         for p in queue:
-            if any(q.exclusive for _, _, q, _ in running.values()) or len(running) >= jobs: break
+            if any(q.exclusive for *_, q, _ in running.values()) or len(running) >= jobs: break
             if not ready(p):
                 if any(rec.get(a, {}).get('status') in ('failed', 'stopped') for a in p.after):
                     pending.remove(p); rec[p.name] = dict(status='not started', reason='a part it needs did not finish')
@@ -176,16 +176,15 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
             proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, cwd=R.repo_root(),
                                     env={**os.environ, 'PYTHONUNBUFFERED': '1'})
             rec[p.name] = dict(status='running', log=str((logs / f'{p.name}.log').name), started=R._utc(),
-                               since=time.time(), concurrent=sorted(running))
+                               concurrent=sorted(running))
             for n in running: rec[n]['concurrent'] = sorted(set(rec[n]['concurrent']) | {p.name})
-            running[p.name] = (proc, time.monotonic(), p, fh)
+            running[p.name] = (proc, time.monotonic(), time.time(), p, fh)   # (wall clock: to compare with file times)
             log(f"[reproduce] {p.name}: started ({len(running)} running, {left:.0f} s left for it)")
             if p.exclusive: break
         if not running:
             startable = [p for p in pending if ready(p)]
             if not startable or all((p.unit_s or p.est_s) > deadline - time.monotonic() for p in startable): break
         time.sleep(poll)
-    for r in rec.values(): r.pop('since', None)
     for p in pending: rec.setdefault(p.name, dict(status='not started', reason='not enough time left in this call'))
     return rec
 
@@ -223,7 +222,7 @@ def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
         r, k = rec[p.name], keep.get(p.name, {})
         if r['status'] == 'current':
             if k.get('status') == 'done': continue
-            f = json.loads((results / p.outputs[0]).read_text())   # made by its command alone: the file's own stamp is the record
+            f = R.read_json(results / p.outputs[0])   # made by its command alone: the file's own stamp is the record
             merged[p.name] = dict(status='made outside compecon-reproduce', written=f.get('written'), outputs=list(p.outputs),
                                   device=(f.get('env') or {}).get('device'), code_commit=(f.get('code') or {}).get('code_commit'),
                                   modules=sorted(part_modules(p)), est_s=p.est_s, exclusive=p.exclusive)
@@ -679,12 +678,13 @@ def _scripts() -> dict:
 
 _PATH_OPTS = ('--out', '--runs-dir', '--save-models')     # where a part writes: its outputs say it
 
-def command(part: Part, short: bool = True) -> str:
-    "The part's full-size command line as its console script (`{budget}`: the time a call has left); `short` leaves out where it writes."
+def command(part: Part, short: bool = True, budget: bool = True) -> str:
+    """The part's full-size command line as its console script (`{budget}`: the time a call has left); `short` leaves out where
+    it writes, `budget=False` the time limit (the command alone runs to the end)."""
     args, out = list(part.args), []
     i = 0
     while i < len(args):
-        if short and args[i] in _PATH_OPTS: i += 2; continue
+        if (short and args[i] in _PATH_OPTS) or (not budget and args[i] == '--budget-s'): i += 2; continue
         out.append(args[i].format(results='results', runs='runs/reproduce', budget='{budget}')); i += 1
     return shlex.join([_scripts().get(part.call, part.call)] + out).replace("'{budget}'", '{budget}')
 
@@ -737,7 +737,7 @@ MADE_BY = {'main_run/metrics.json': "made by the main job (`papermill nbs/04_tra
 def source_line(results_dir, f: str) -> str:
     "Results file `f` as a caption names it: its path, the command of the part that writes it (or that none does), its own stamp's commit and device."
     s = source_of(results_dir, f)
-    made = (f"made by `{command(PART[s['part']]).replace(' --budget-s {budget}', '')}`" if s['part']
+    made = (f"made by `{command(PART[s['part']], budget=False)}`" if s['part']
             else MADE_BY[f] if f in MADE_BY else 'older code, not made by `compecon-reproduce`')
     stamp = f"code {s['commit'] or 'not recorded'}, {s['device'] or 'device not recorded'}" if s['exists'] else 'not in the results folder'
     return f"`{Path(results_dir).name}/{f}`, {made} ({stamp})"
