@@ -16,8 +16,8 @@ from . import runs as R
 __all__ = ['TASKS3', 'MARKET_ARGS', 'PARTS', 'PART', 'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF', 'GINI_RISE', 'CUT',
            'MAX_DROP_PT', 'BERT_BASE', 'MADE_BY', 'OLDER', 'Part', 'argv', 'is_current', 'part_modules', 'todo',
            'mark_stopped', 'run_parts', 'demo_part', 'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result',
-           'model_name', 'source_of', 'source_str', 'gini_change', 'penalty_scores', 'claims', 'command', 'claims_md',
-           'parts_md', 'source_line', 'source_caption', 'unaccounted']
+           'model_name', 'source_of', 'source_str', 'gini_change', 'penalty_runs', 'penalty_scores', 'claims',
+           'command', 'claims_md', 'parts_md', 'source_line', 'source_caption', 'unaccounted']
 
 # %% ../nbs/09_reproduce.ipynb #7ab57662
 @dataclass(frozen=True)
@@ -544,16 +544,21 @@ def _speedup3(sv, src) -> dict:
     return _row(key, claim, paper, ours, 'reproduced' if ok else 'not reproduced',
                 f"{best['speedup'] if best else 1:.2f}× at no more than the paper's {loss:.1f}-pt loss (claim: 3×)", '06b_serve.ipynb#results', [src])
 
-def penalty_scores(results_dir, task: str, lam: float) -> dict:
-    "{penalty: [score per seed]} at paper-λ `lam` for `task`: attention and FFN from ablation_3ep.json, both from table3.json, 'none' its λ = 0 runs."
+def penalty_runs(results_dir, tasks=None, seeds=None, lams=None) -> dict:
+    """{(task, paper λ, penalty): {seed: metrics}} of Table 4's runs: attention and FFN at λ > 0 from ablation_3ep.json, penalty
+    on both and 'none' (λ = 0) from table3.json; only `tasks`, `seeds` and `lams` where given."""
     out = {}
     for f, pen in (('ablation_3ep.json', None), ('table3.json', 'both')):
         for r in (read_result(results_dir, f) or {}).get('runs', []):
-            if r.get('task') != task or 'metrics' not in r or r.get('lam_paper') not in (lam, 0.0): continue
-            if r['lam_paper'] == 0.0 and pen is None: continue                     # λ = 0 from table3.json only
-            k = 'none' if r['lam_paper'] == 0.0 else pen or r.get('penalty')
-            out.setdefault(k, {})[r.get('seed', 0)] = r['metrics']['score']
-    return {k: [v[s] for s in sorted(v)] for k, v in out.items()}
+            l, seed = r.get('lam_paper'), r.get('seed', 0)
+            if 'metrics' not in r or (pen is None and l == 0.0): continue           # λ = 0 from table3.json only
+            if any(want is not None and v not in want for v, want in ((r.get('task'), tasks), (seed, seeds), (l, lams))): continue
+            out.setdefault((r['task'], l, 'none' if l == 0.0 else pen or r.get('penalty')), {})[seed] = r['metrics']
+    return out
+
+def penalty_scores(results_dir, task: str, lam: float) -> dict:
+    "{penalty: [score per seed]} at paper-λ `lam` for `task` (`penalty_runs`), 'none' its λ = 0 runs."
+    return {pen: [ms[s]['score'] for s in sorted(ms)] for (_, _, pen), ms in penalty_runs(results_dir, [task], None, [lam, 0.0]).items()}
 
 def _table4(results_dir, src) -> dict:
     "Table 4 (penalty on attention / FFN / both at λ = 1e-4): every penalty keeps almost the dense accuracy (seed means)."
