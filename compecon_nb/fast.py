@@ -491,14 +491,16 @@ BENCH_TINY = dict(model='bert-tiny', epochs=1, train_subset=64, eval_subset=32, 
 _VAL_KEYS = ('accuracy', 'mcc', 'pearson', 'spearman', 'c_comp_mean')   # what a row keeps of its report-split measurement
 
 def bench_configs(tasks=('sick', 'stsb', 'cola'), lams=(0.0, 1e-4), seed: int = 0, epochs: int = 3, batch_size: int = 32,
-                  lr: float = 1e-4, tiny: bool = False) -> list:
-    """The benchmark's runs as `train.fit` configs, one per task × λ (the paper's units): the embedded MiniLM, warm-up a tenth
-    of the steps, linear decay, clipping at 1.0, every epoch trained and the last epoch's weights reported (as the Trainer's
-    are); `tiny`: `BENCH_TINY` (bert-tiny on small subsets, one epoch, on the CPU)."""
+                  lr: float = 1e-4, tiny: bool = False, lrs=()) -> list:
+    """The benchmark's runs as `train.fit` configs, one per task × λ (the paper's units) at `lr`, then per task one λ = 0 run
+    at each other rate of `lrs` (the learning-rate check): the embedded MiniLM, warm-up a tenth of the steps, linear decay,
+    clipping at 1.0, every epoch trained and the last epoch's weights reported (as the Trainer's are); `tiny`: `BENCH_TINY`
+    (bert-tiny on small subsets, one epoch, on the CPU)."""
     base = dict(model='minilm', seed=seed, epochs=epochs, batch_size=batch_size, lr=lr, warmup=0.1, max_grad_norm=1.0,
                 max_seq_len=128, lam_units='paper', select='last', patience=0, time_inference=False, overwrite=True)
     if tiny: base.update(BENCH_TINY)
-    return [dict(base, task=t, lam=float(l)) for t in tasks for l in lams]
+    return [dict(base, task=t, lam=float(l), **({'lr': float(r)} if r != lr else {}))
+            for t in tasks for l, r in [(l, lr) for l in lams] + [(0.0, r) for r in lrs if float(r) != lr]]
 
 def fit_row(m: dict, n_train: int, peak_mem_mib=None) -> dict:
     """A benchmark row of a `train.fit` result `m` (its metrics.json): samples/s = training examples × epochs trained /
@@ -511,7 +513,7 @@ def fit_row(m: dict, n_train: int, peak_mem_mib=None) -> dict:
                 n_train=n_train, train_s=train_s, samples_per_s=n_train * ep / train_s, ms_per_step=1e3 * train_s / max(steps, 1),
                 compile_s=f.get('compile_s', 0.0), compiled=f.get('compiled', False), cuda_graphs=f.get('cuda_graphs', False),
                 runs_in_batch=f.get('runs_in_batch', 1), peak_mem_mib=peak_mem_mib, metric_name=m['metric'], metric=m['score'],
-                metric_split=rep, selected='last epoch' if sel == 'last' else f"best epoch on {m['selection_split']}",
+                metric_split=rep, selection_split=m.get('selection_split'), val_score=m.get('val_score'), selected='last epoch' if sel == 'last' else f"best epoch on {m['selection_split']}",
                 val={k: v for k, v in m['eval'][rep].items() if k in _VAL_KEYS})
 
 # %% ../nbs/04b_fast.ipynb #c9e7f4e4
@@ -525,7 +527,9 @@ BENCH_NOTES = [
     "samples/s = training examples × epochs / training wall time: ours without evaluation and compilation (compile_s apart), the "
     "Trainer's the wall time of Trainer.train(). peak_mem_mib: torch.cuda.max_memory_allocated over the run (engines of earlier "
     "runs still resident count); None on the CPU.",
-    "No λ grid here: the whole grid's wall time comes from Table 3's run (compecon-table3, results/table3.json)."]
+    "No λ grid here: the whole grid's wall time comes from Table 3's run (compecon-table3, results/table3.json).",
+    "lr check (rows at another lr): λ = 0 on the fast engine, the same settings; the training notebook chooses the rate on the "
+    "selection split (val_score: SICK validation, STS-B / CoLA dev) and reports the report split."]
 
 def trainer_baseline(cfg) -> dict:
     """The stock `transformers.Trainer` on `cfg`'s run at λ = 0 (L_task only): `train.prepare`'s data, subsets, tokens and model
@@ -562,23 +566,24 @@ def trainer_baseline(cfg) -> dict:
                 lam=0.0, lam_units=cfg.lam_units, lam_used=0.0, lr=cfg.lr, batch_size=cfg.batch_size, epochs=ep, steps=steps,
                 n_train=n, train_s=train_s, samples_per_s=n * ep / train_s, ms_per_step=1e3 * train_s / max(steps, 1),
                 compile_s=0.0, compiled=False, cuda_graphs=False, runs_in_batch=1, peak_mem_mib=peak,
-                metric_name=p['metric'], metric=ev[p['metric']], metric_split=rep, selected='last epoch',
+                metric_name=p['metric'], metric=ev[p['metric']], metric_split=rep, selection_split=None, val_score=None, selected='last epoch',
                 val={k: v for k, v in ev.items() if k in _VAL_KEYS},
                 trainer_samples_per_s=out.metrics.get('train_samples_per_second'))
 
 def fast_bench(tasks=('sick', 'stsb', 'cola'), lams=(0.0, 1e-4), seed: int = 0, epochs: int = 3, batch_size: int = 32,
-               lr: float = 1e-4, trainer: bool = True, tiny: bool = False, runs_dir=None, out=None) -> dict:
-    """Per task: the stock Trainer at λ = 0 (`trainer_baseline`, when `trainer`), then our training at each λ (paper units)
-    through `train.fit`, one run per call: the fast engine where it can take the run, else the plain loop (each row names its
-    engine). Run directories under `runs_dir` (default: a temporary folder); written to `out` by `runs.write_results` after each task."""
+               lr: float = 1e-4, trainer: bool = True, tiny: bool = False, runs_dir=None, out=None, lrs=()) -> dict:
+    """Per task: the stock Trainer at λ = 0 and `lr` (`trainer_baseline`, when `trainer`), then our training at each λ (paper
+    units) through `train.fit`, one run per call: the fast engine where it can take the run, else the plain loop (each row names
+    its engine); then λ = 0 at each other rate of `lrs` (the lr check). Run directories under `runs_dir` (default: a temporary
+    folder); written to `out` by `runs.write_results` after each task."""
     import importlib.util, tempfile
     from compecon_nb import train as T
     if trainer and importlib.util.find_spec('accelerate') is None:          # transformers.Trainer needs it; fail before any training
         raise ImportError("the Trainer baseline needs accelerate (transformers.Trainer requires it): pip install 'accelerate>=1.1', or --trainer False")
-    cfgs = bench_configs(tasks, lams, seed, epochs, batch_size, lr, tiny)
+    cfgs = bench_configs(tasks, lams, seed, epochs, batch_size, lr, tiny, lrs)
     setting = {k: v for k, v in cfgs[0].items() if k not in ('task', 'lam')}
     payload = dict(written_by='compecon-fastbench', config=dict(setting, tasks=list(tasks), lams_paper=[float(l) for l in lams],
-                   trainer=bool(trainer), tiny=bool(tiny)), rows=[], wall_s=None, notes=BENCH_NOTES)
+                   lrs=[float(r) for r in lrs], trainer=bool(trainer), tiny=bool(tiny)), rows=[], wall_s=None, notes=BENCH_NOTES)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(runs_dir or tmp)
@@ -586,7 +591,7 @@ def fast_bench(tasks=('sick', 'stsb', 'cola'), lams=(0.0, 1e-4), seed: int = 0, 
             tc = [c for c in cfgs if c['task'] == t]
             if trainer: payload['rows'].append(trainer_baseline(tc[0]))
             for c in tc:
-                c = dict(c, engine='fast' if supports(c)[0] else 'plain', out_dir=str(root/t/f"lam{c['lam']:g}-s{seed}"))
+                c = dict(c, engine='fast' if supports(c)[0] else 'plain', out_dir=str(root/t/f"lam{c['lam']:g}-lr{c['lr']:g}-s{seed}"))
                 cuda = T.resolve_device(c.get('device', 'auto')).startswith('cuda')
                 if cuda: torch.cuda.reset_peak_memory_stats()
                 m = T.fit(c)
@@ -601,13 +606,14 @@ def fast_bench_cli(out: str = 'results/fast_bench.json',   # results file (--tin
                    tasks: str = 'sick,stsb,cola',           # comma list
                    seed: int = 0, epochs: int = 3, batch_size: int = 32, lr: float = 1e-4,
                    lams: str = '0',                         # λ in the paper's units (train.fit's lam_units='paper'), comma list
+                   lrs: str = '',                           # the lr check: λ = 0 also at these rates, comma list
                    trainer: bool_arg = True,                 # also time the stock transformers.Trainer at λ = 0
                    runs_dir: str = None,                     # keep the run directories here (default: a temporary folder)
                    tiny: store_true = False):                # CPU smoke run: bert-tiny on small subsets, one epoch
     "Time our training (train.fit, fast engine) against the stock transformers.Trainer: compecon-fastbench --out results/fast_bench.json."
     if tiny and out == 'results/fast_bench.json': out = 'results/fast_bench_tiny.json'
     r = fast_bench([t for t in tasks.split(',') if t], [float(l) for l in lams.split(',') if l], seed, epochs, batch_size, lr,
-                   trainer, tiny, runs_dir, out)
+                   trainer, tiny, runs_dir, out, [float(x) for x in str(lrs or '').split(',') if x])
     print(f"{len(r['rows'])} rows in {r['wall_s']:.1f} s -> {out}")
     return r
 

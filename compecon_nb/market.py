@@ -14,7 +14,8 @@ import torch
 from torch import nn
 from fastcore.script import call_parse
 from .framework import (dims, widths, flops, remove_heads, remove_neurons, attn_out_proj, ffn_out_proj,
-                                   attention_modules, ffn_modules, weight_oi, allowed_keys, PAPER)
+                                   attention_modules, ffn_modules, weight_oi, PAPER)
+from .serve import empty_attention
 
 # %% auto #0
 __all__ = ['HC_BETA', 'HC_L', 'HC_R', 'GATE_KINDS', 'BUDGETS', 'METHODS', 'TRAIN_SIZE', 'SPLIT_OF', 'FAMILY_STYLE', 'PAPER_KEY',
@@ -139,16 +140,6 @@ def mask_widths(masks: dict, d_head: int, group: int) -> list:
     return [(int(round(a)), int(round(f))) for a, f in zip(A.tolist(), F.tolist())]
 
 # %% ../nbs/05b_market.ipynb #26e105e6
-def _closed_attention(self, hidden_states, *args, attention_mask=None, **kwargs):
-    "Forward of a self-attention whose every head is closed: an empty (B, T, 0) context (and zero heads to an observer)."
-    B, T = hidden_states.shape[:2]
-    rec = getattr(self, 'compecon_record', None)
-    if rec is not None:                                       # framework.observe sees a layer with no heads
-        probs = hidden_states.new_zeros(B, 0, T, T)
-        rec.probs[self.layer_idx] = probs
-        rec.allowed[self.layer_idx] = allowed_keys(attention_mask, probs.shape).to(hidden_states.device)
-    return hidden_states.new_zeros(B, T, 0), None
-
 @torch.no_grad()
 def close_attention(model, l: int):
     "Remove every head of layer `l` (which `framework.remove_heads` refuses): width 0, zero W_O bias, empty context."
@@ -159,7 +150,7 @@ def close_attention(model, l: int):
     wo.weight = nn.Parameter(wo.weight[:, :0].clone()); wo.in_features = 0
     wo.bias.zero_()
     m.num_attention_heads, m.all_head_size = 0, 0
-    m.forward = types.MethodType(_closed_attention, m)
+    m.forward = types.MethodType(empty_attention, m)
     return model
 
 @torch.no_grad()
@@ -355,17 +346,17 @@ def market_grid(tasks=('sick', 'stsb', 'cola'), budgets=BUDGETS, seeds=(0, 1, 2)
                 ft_lr: float = 5e-5, distill: float = 0.5, warmup: float = 0.5, lr_gates: float = 0.1,
                 lr_price: float = 0.05, group: int = 64, methods=METHODS, train_subset: int = 0, eval_subset: int = 0,
                 max_seq_len: int = 128, device: str = 'auto', engine: str = 'plain', runs_dir=None,
-                importance_batches: int = 32, keep_models: bool = False, models_dir=None, done=(), save=None,
+                importance_batches: int = 32, models_dir=None, done=(), save=None,
                 budget_s: float = float('inf'), log=print) -> dict:
-    """The market against post-hoc pruning, layer dropping and the λ family at `budgets`: dict(rows, trajectory, models, config).
+    """The market against post-hoc pruning, layer dropping and the λ family at `budgets`: dict(rows, trajectory, skipped, config).
     `save(partial)` is called after every (task, seed) so a killed job keeps what finished; a (task, seed) starts only when it
     can end within `budget_s` at the pace of the longest one finished so far;
     (task, seed) pairs in `done` are not trained again. With `models_dir`, the dense teacher and the compacted market models of the
-    first seed trained per task are saved there (`save_served`), for the serving runtime to time later, alone on the device."""
+    first seed trained per task are saved there (`save_served`): the serving runtime reads them back (`saved_models`) to time them."""
     from compecon_nb import train as T, runs as R, prune as P, data as D
     cfg_all = {k: v for k, v in locals().items() if k not in ('log', 'save', 'T', 'R', 'P', 'D', 'done', 'models_dir')}
     runs_dir = Path(runs_dir or R.repo_root() / 'runs' / 'market')
-    rows, traj, models, skipped, t_start = [], [], [], [], time.perf_counter()
+    rows, traj, skipped, t_start = [], [], [], time.perf_counter()
     done, unit_s = {(t, int(s)) for t, s in done}, 0.0
     for task in tasks:
         saved = False
@@ -389,8 +380,6 @@ def market_grid(tasks=('sick', 'stsb', 'cola'), budgets=BUDGETS, seeds=(0, 1, 2)
             d0 = dims(teacher)
             keep = models_dir is not None and not saved
             if keep: save_served(teacher, p['tokenizer'], Path(models_dir) / task / 'dense', seed=seed); saved = True
-            if keep_models and seed == seeds[0]: models.append(dict(task=task, method='dense', budget=None, seed=seed,
-                                                                   model=teacher, tokenizer=p['tokenizer']))
             log(f"{task} s{seed}: teacher {mt['metric']} {mt['score']:.4f} (N = {N:.1f} tokens, {ft_steps} steps after each cut)")
             def row(method, budget, m, res, metric, train_s, **extra):
                 r = dict(task=task, method=method, budget=budget, seed=seed, flops_kept=flops_kept(m, N, d0),
@@ -400,9 +389,6 @@ def market_grid(tasks=('sick', 'stsb', 'cola'), budgets=BUDGETS, seeds=(0, 1, 2)
                 rows.append(r)
                 log(f"  {method:9s} B={budget}: {r['metric_name']} {r['metric']:.4f}, flops_kept {r['flops_kept']:.3f}")
                 if keep and method == 'market': save_served(m, p['tokenizer'], Path(models_dir) / task / f'market-{budget:g}', seed=seed)
-                if keep_models and method == 'market' and seed == seeds[0]:      # to the serving runtime: market models of one seed
-                    models.append(dict(task=task, method=method, budget=budget, seed=seed, model=m.eval().cpu(),
-                                       tokenizer=p['tokenizer']))
             if 'posthoc' in methods:
                 ld = D.make_loader(p['train'], p['tokenizer'], batch_size, shuffle=True, seed=seed)
                 imp = P.importance(teacher, ld, max_batches=importance_batches)
@@ -436,8 +422,8 @@ def market_grid(tasks=('sick', 'stsb', 'cola'), budgets=BUDGETS, seeds=(0, 1, 2)
                     row('lam', None, cut, r2, r2, (r1.get('train_time_s') or 0) + (r2.get('train_time_s') or 0), lam=lp)
             unit_s = max(unit_s, time.perf_counter() - t_unit)
             if save: save(dict(rows=rows, trajectory=traj, skipped=skipped))
-    return dict(rows=rows, trajectory=traj, models=models, skipped=skipped, config={k: (list(v) if isinstance(v, tuple) else v)
-                                                                  for k, v in cfg_all.items() if k != 'runs_dir'})
+    return dict(rows=rows, trajectory=traj, skipped=skipped, config={k: (list(v) if isinstance(v, tuple) else v)
+                                                     for k, v in cfg_all.items() if k != 'runs_dir'})
 
 
 # %% ../nbs/05b_market.ipynb #38039f7d
@@ -500,8 +486,7 @@ def _resumable(path, tiny: bool) -> dict:
     p = Path(path)
     if not p.is_file(): return empty
     old = json.loads(p.read_text())
-    was, now = (old.get('code') or {}).get('modules') or {}, R.module_hashes()
-    if any(was.get(m) != now[m] for m in R.module_deps('market')) or bool(old.get('tiny')) != bool(tiny): return empty
+    if not R.same_code(old, R.module_deps('market')) or bool(old.get('tiny')) != bool(tiny): return empty
     done = {(r['task'], r['seed']) for r in old['rows']}
     return dict(rows=old['rows'], trajectory=old.get('trajectory', []), done=done)
 
@@ -519,9 +504,10 @@ def market_cli(tasks: str = 'sick,stsb,cola',      # comma-separated tasks
                distill: float = 0.5,                 # distillation weight a
                out: str = 'results/market.json',     # results file (relative to the repository root)
                engine: str = 'plain',                # train.fit engine
-               serve: bool = True,                   # time the compacted models with compecon_nb.serve in this process
+               serve: bool = True,                   # time the saved models with compecon_nb.serve after training, in this process
                serve_batches: str = '1,32,256,1024', # batch sizes the serving runtime times
-               save_models: str = '',                # folder: save the first trained seed's dense and market models there
+               serve_runtimes: str = '',             # comma-separated serving runtimes ('': compecon_nb.serve's default set)
+               save_models: str = '',                # folder: save the first trained seed's models there (serving: <runs>/served)
                serve_from: str = '',                 # with --merge: time the models saved in this folder (alone on the device)
                tiny: bool = False,                   # CPU smoke run (bert-tiny, tiny subsets)
                merge: str = '',                      # comma-separated results files to merge into --out (no training)
@@ -532,6 +518,9 @@ def market_cli(tasks: str = 'sick,stsb,cola',      # comma-separated tasks
     at = lambda x: Path(x) if Path(x).is_absolute() else R.repo_root() / x
     sb = (1, 8) if tiny else tuple(int(x) for x in str(serve_batches).split(',') if x)
     dev = dict(device='cpu', rounds=2, warmup=1, n_batches=2, n_eval=64, runtimes=('hf_eager', 'graphs')) if tiny else {}
+    if rts := tuple(x for x in str(serve_runtimes).split(',') if x):
+        from compecon_nb.serve import RUNTIMES
+        dev['runtimes'] = tuple(R.check_choice('serve_runtimes', x, RUNTIMES) for x in rts)
     if merge:
         served = None
         if serve_from:
@@ -546,16 +535,18 @@ def market_cli(tasks: str = 'sick,stsb,cola',      # comma-separated tasks
                        batch_size=16, train_subset=128, eval_subset=64, group=16, importance_batches=2, device='cpu',
                        runs_dir=R.repo_root() / 'runs' / 'market_tiny', tasks=kw['tasks'][:1])
     if tiny: serve = False                                  # the serving runtime compiles: too slow for the smoke run
+    models_dir = at(save_models) if save_models else (Path(kw.get('runs_dir') or R.repo_root() / 'runs' / 'market') / 'served'
+                                                      if serve else None)
     t0, path = time.perf_counter(), at(out)
     old = _resumable(path, tiny)
     if old['done']: print(f"{path.name}: keeping {sorted(old['done'])} from an earlier run of this code")
     write = lambda r, **extra: R.write_results(path, dict(rows=old['rows'] + r['rows'], trajectory=old['trajectory'] + r['trajectory'],
                                                           config=kw | dict(budget_s=budget_s), skipped=r['skipped'], tiny=tiny,
                                                           wall_s=time.perf_counter() - t0, **extra))
-    res = market_grid(keep_models=serve, save=lambda r: write(r, serve=dict(status='pending'), partial=True), done=old['done'],
-                      models_dir=at(save_models) if save_models else None, **kw)
-    served = (_serve(res.pop('models'), batches=sb, **dev) if serve and res['models']
-              else dict(status='skipped', reason='serving not asked for' if not serve else 'no model trained in this run'))
+    res = market_grid(save=lambda r: write(r, serve=dict(status='pending'), partial=True), done=old['done'], models_dir=models_dir, **kw)
+    ms = [m for m in saved_models(models_dir) if m['task'] in kw['tasks'] and m['budget'] in (None, *kw['budgets'])] if serve else []
+    served = (_serve(ms, batches=sb, **dev) if ms
+              else dict(status='skipped', reason='serving not asked for' if not serve else f'no saved models in {models_dir}'))
     write(res, serve=served)
     print(f"wrote {path}: {len(old['rows']) + len(res['rows'])} rows in {time.perf_counter() - t0:.0f} s")
     return path

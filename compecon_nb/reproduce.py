@@ -14,10 +14,10 @@ from . import runs as R
 
 # %% auto #0
 __all__ = ['TASKS3', 'MARKET_ARGS', 'PARTS', 'PART', 'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF', 'GINI_RISE', 'CUT',
-           'MAX_DROP_PT', 'BERT_BASE', 'MADE_BY', 'OLDER', 'Part', 'argv', 'is_current', 'part_modules', 'todo',
-           'mark_stopped', 'run_parts', 'demo_part', 'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result',
-           'model_name', 'source_of', 'source_str', 'gini_change', 'penalty_runs', 'penalty_scores', 'claims',
-           'command', 'claims_md', 'parts_md', 'source_line', 'source_caption', 'unaccounted']
+           'MAX_DROP_PT', 'BERT_BASE', 'MADE_BY', 'Part', 'argv', 'is_current', 'part_modules', 'todo', 'mark_stopped',
+           'run_parts', 'demo_part', 'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result', 'model_name',
+           'source_of', 'source_str', 'gini_change', 'penalty_runs', 'penalty_scores', 'claims', 'command', 'claims_md',
+           'parts_md', 'source_line', 'source_caption', 'unaccounted']
 
 # %% ../nbs/09_reproduce.ipynb #7ab57662
 @dataclass(frozen=True)
@@ -44,36 +44,34 @@ PARTS = (
             '--budget-s', '{budget}', *MARKET_ARGS),
            ('--tiny', '--tasks', t, '--out', f'{{results}}/market_{t}.json', '--no-serve', '--save-models',
             '{runs}/market_models') if t == 'sick' else None,
-           est_s=480, unit_s=1, renders=('05b_market',)) for t in TASKS3],
+           est_s=480, unit_s=170, renders=('05b_market',)) for t in TASKS3],
     Part('table3', ('table3.json',), 'compecon_nb.train:table3_cli',
          ('--out', '{results}/table3.json', '--runs-dir', '{runs}/table3'),
-         ('--tiny', '--out', '{results}/table3.json', '--runs-dir', '{runs}/table3', '--tasks', 'sick', '--seeds', '0', '--lams', '0,1e-4'),
+         ('--tiny', '--out', '{results}/table3.json', '--runs-dir', '{runs}/table3', '--tasks', 'sick', '--seeds', '0', '--lams', '0,1e-2'),
          est_s=740, unit_s=60, renders=('04_train', '04b_fast', '05_ablations', 'index')),
     Part('ablation', ('ablation_3ep.json',), 'compecon_nb.train:table3_cli',
          ('--out', '{results}/ablation_3ep.json', '--runs-dir', '{runs}/ablation', '--tasks', 'sick,stsb',
           '--penalties', 'attention,ffn', '--lams', '2e-6,5e-6,1e-4'),
          None, est_s=610, unit_s=60, renders=('05_ablations',)),
     Part('scarcity', ('scarcity.json',), 'compecon_nb.scarcity:scarcity_experiment',
-         ('--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity'),
-         ('--tiny', '--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity'), est_s=330, renders=('03_scarcity', '05_ablations')),
+         ('--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity', '--dense-runs', '{runs}/table3'),
+         ('--tiny', '--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity', '--dense-runs', '{runs}/table3'),
+         est_s=150, after=('table3',), renders=('03_scarcity', '05_ablations')),
     Part('pruning', ('pruning.json',), 'compecon_nb.prune:pruning_experiment',
-         ('--out', '{results}/pruning.json', '--runs-dir', '{runs}/prune', '--budget-s', '{budget}'),
-         None, est_s=450, unit_s=120, renders=('05_ablations', '07_explorer')),
-    Part('pruning_lam', ('pruning_lam_1ep.json',), 'compecon_nb.prune:pruning_experiment',
-         ('--out', '{results}/pruning_lam_1ep.json', '--runs-dir', '{runs}/prune_lam', '--epochs', '1', '--lam-runs',
-          '--budget-s', '{budget}'),
-         ('--tiny', '--out', '{results}/pruning_lam_1ep.json', '--runs-dir', '{runs}/prune_lam', '--lam-runs'),
-         est_s=400, unit_s=100, renders=('05_ablations',)),
+         ('--out', '{results}/pruning.json', '--runs-dir', '{runs}/prune', '--dense-runs', '{runs}/table3', '--budget-s', '{budget}'),
+         ('--tiny', '--out', '{results}/pruning.json', '--runs-dir', '{runs}/prune', '--dense-runs', '{runs}/table3'),
+         est_s=300, unit_s=60, after=('table3',), renders=('05_ablations', '07_explorer')),
     Part('market', ('market.json',), 'compecon_nb.market:market_cli',
          ('--merge', ','.join(f'{{results}}/market_{t}.json' for t in TASKS3), '--serve-from', '{runs}/market_models',
-          '--out', '{results}/market.json', '--serve-batches', '256,1024'),
+          '--out', '{results}/market.json', '--serve-batches', '256,1024', '--serve-runtimes', 'graphs'),
          ('--tiny', '--merge', '{results}/market_sick.json', '--serve-from', '{runs}/market_models', '--out', '{results}/market.json'),
-         est_s=300, exclusive=True, after=tuple(f'market_{t}' for t in TASKS3), renders=('05b_market', 'index')),
+         est_s=120, exclusive=True, after=tuple(f'market_{t}' for t in TASKS3), renders=('05b_market', 'index')),
     Part('serving', ('serving.json',), 'compecon_nb.serve:serve_cli',
          ('--out', '{results}/serving.json', '--finetune-epochs', '3'),
          None, est_s=130, exclusive=True, renders=('06b_serve', '05b_market', 'index')),
     Part('fastbench', ('fast_bench.json',), 'compecon_nb.fast:fast_bench_cli',
-         ('--out', '{results}/fast_bench.json'), None, est_s=290, exclusive=True, renders=('04b_fast', 'index')),
+         ('--out', '{results}/fast_bench.json', '--lrs', '2e-5,5e-5,3e-4'), None, est_s=350, exclusive=True,
+         renders=('04b_fast', '04_train', 'index')),
 )
 PART = {p.name: p for p in PARTS}
 
@@ -97,9 +95,7 @@ def is_current(path, modules=None, now: dict | None = None) -> bool:
     if not p.is_file(): return False
     try: d = json.loads(p.read_text())
     except (OSError, ValueError): return False
-    old, now = (d.get('code') or {}).get('modules') or {}, now or R.module_hashes()
-    if not old or any(old.get(m) != now.get(m) for m in (modules or now)): return False
-    return not d.get('partial') and not d.get('skipped')
+    return R.same_code(d, modules, now) and not d.get('partial') and not d.get('skipped')
 
 def part_modules(part: Part) -> set:
     "The library modules a part's results depend on: its command's module and what that imports."
@@ -207,13 +203,16 @@ def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
               docs: bool = False, log=print) -> dict:
     """One call of the reproduction: `run_parts`, then its record merged into `<results>/reproduce.json` (per part: status,
     seconds, commit, device, what ran beside it; per call: wall time), and with `docs` — once every part is current — the
-    notebooks re-executed and the docs rebuilt."""
-    results = Path(results)
+    notebooks re-executed and the docs rebuilt. A call that finds no results file current (new code for every part) starts
+    the record afresh, so its calls and device time are those of one reproduction."""
+    results, path = Path(results), Path(results) / 'reproduce.json'
+    old = json.loads(path.read_text()) if path.is_file() else {}
+    now = R.module_hashes()
+    if not any(r.get('outputs') and all(is_current(results / o, r.get('modules'), now) for o in r['outputs'])
+               for r in old.get('parts', {}).values()): old = {}   # none of the recorded parts is current: a new reproduction, a new record
     t0 = time.perf_counter()
     rec = run_parts(parts, results, runs, tiny=tiny, jobs=jobs, budget_s=budget_s, log=log)
     wall = time.perf_counter() - t0
-    path = results / 'reproduce.json'
-    old = json.loads(path.read_text()) if path.is_file() else {}
     keep = old.get('parts', {}) if bool(old.get('tiny')) == tiny else {}
     stamp, dev = R.code_stamp(), R.env_info()['device']
     merged = dict(keep)                                  # parts this call was not asked for keep their record
@@ -752,12 +751,7 @@ def source_caption(*files, results_dir=None) -> str:
     rd = Path(results_dir) if results_dir is not None else R.repo_root() / 'results'
     return f"*Source: {'; '.join(source_line(rd, f) for f in files)}*"
 
-OLDER = {'train_grid.json': 'a 1-epoch λ grid with an lr check and a Trainer baseline (04_train, 05_ablations)',
-         'speed.json': 'timings of compacted λ-trained models in eager and compiled runtimes, trained with an FFN-only cost (06_speed)',
-         'speed_stsb.json': 'the same on STS-B (06_speed)',
-         'fast_profile.txt': "a torch.profiler run of the fast training step (04b_fast)"}
-
 def unaccounted(results_dir) -> list:
-    "Files of `results_dir` that no part writes, nor the main job or the record itself, and that `OLDER` does not declare."
-    known = {o for p in PARTS for o in p.outputs} | set(OLDER) | {'reproduce.json', 'main_run', 'logs'}
+    "Files of `results_dir` that no part writes, nor the main job or the record itself."
+    known = {o for p in PARTS for o in p.outputs} | {'reproduce.json', 'main_run', 'logs'}
     return sorted(f.name for f in Path(results_dir).iterdir() if f.name not in known)

@@ -14,10 +14,10 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['STAMP_FILE', 'IGNORE_KEYS', 'LOCK_FILE', 'atomic_write_json', 'atomic_write_jsonl', 'read_jsonl', 'CorruptFileError',
            'read_json', 'git_info', 'env_info', 'repo_root', 'module_hashes', 'code_hash', 'code_stamp',
-           'write_results', 'results_stamp', 'module_deps', 'RunExistsError', 'ConfigMismatchError', 'config_diff',
-           'is_finished', 'RunLockedError', 'lock_run', 'release_run', 'run_lock', 'start_run', 'finish_run',
-           'read_metrics', 'load_runs', 'check_number', 'check_int_range', 'check_choice', 'check_params', 'check_k',
-           'check_budget', 'CorruptCheckpointError', 'rng_state', 'set_rng_state', 'save_checkpoint',
+           'write_results', 'results_stamp', 'module_deps', 'same_code', 'RunExistsError', 'ConfigMismatchError',
+           'config_diff', 'is_finished', 'RunLockedError', 'lock_run', 'release_run', 'run_lock', 'start_run',
+           'finish_run', 'read_metrics', 'load_runs', 'check_number', 'check_int_range', 'check_choice', 'check_params',
+           'check_k', 'check_budget', 'CorruptCheckpointError', 'rng_state', 'set_rng_state', 'save_checkpoint',
            'list_checkpoints', 'latest_checkpoint', 'load_checkpoint', 'NonFiniteLossError', 'check_finite', 'oom_hint',
            'oom_guard']
 
@@ -150,9 +150,10 @@ def module_hashes(pkg=None) -> dict:
     return {f.relative_to(pkg).with_suffix('').as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()[:16]
             for f in sorted(pkg.rglob('*.py')) if '__pycache__' not in f.parts}
 
-def code_hash(pkg=None) -> str:
-    "SHA-256 (16 hex) of the library's source: every module's hash (`module_hashes`), by name."
-    return hashlib.sha256(json.dumps(module_hashes(pkg), sort_keys=True).encode()).hexdigest()[:16]
+def code_hash(pkg=None, hashes: dict | None = None) -> str:
+    "SHA-256 (16 hex) of the library's source: every module's hash (`hashes`, default `module_hashes(pkg)`), by name."
+    hashes = module_hashes(pkg) if hashes is None else hashes
+    return hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()[:16]
 
 def code_stamp(repo=None, write: bool = False) -> dict:
     """dict(code_commit, code_dirty, diff_sha256, stamp_source, code_hash): from git when `repo` (default: this repository) has
@@ -161,6 +162,8 @@ def code_stamp(repo=None, write: bool = False) -> dict:
     same `code_hash` were made by the same code, whatever else the commits between them changed; `modules` holds each module's
     hash, so a result can be checked against just the modules its command imports."""
     repo = Path(repo) if repo is not None else repo_root()
+    m = module_hashes()                                  # read the package once: its hash is derived from these
+    h = dict(code_hash=code_hash(hashes=m), modules=m)
     g = git_info(repo)
     if g['git_commit']:
         try: diff = subprocess.run(['git', '-C', str(repo), 'diff', 'HEAD'], capture_output=True, timeout=30, check=True).stdout
@@ -168,9 +171,9 @@ def code_stamp(repo=None, write: bool = False) -> dict:
         s = dict(code_commit=g['git_commit'], code_dirty=g['git_dirty'], diff_sha256=hashlib.sha256(diff).hexdigest()[:16],
                  stamp_source='git')
         if write: atomic_write_json(repo/STAMP_FILE, {**s, 'stamp_source': STAMP_FILE})
-        return {**s, 'code_hash': code_hash(), 'modules': module_hashes()}
-    if (repo/STAMP_FILE).is_file(): return {**read_json(repo/STAMP_FILE), 'code_hash': code_hash(), 'modules': module_hashes()}
-    return dict(code_commit=None, code_dirty=None, diff_sha256=None, stamp_source='none', code_hash=code_hash(), modules=module_hashes())
+        return {**s, **h}
+    if (repo/STAMP_FILE).is_file(): return {**read_json(repo/STAMP_FILE), **h}
+    return dict(code_commit=None, code_dirty=None, diff_sha256=None, stamp_source='none', **h)
 
 def write_results(path, payload: dict, env: dict | None = None) -> Path:
     "Write a results file: `payload` plus `env` (default `env_info()`), `code` (`code_stamp()`) and `written`, atomically."
@@ -213,6 +216,15 @@ def module_deps(module: str, pkg_dir=None) -> set:
         seen.add(m); todo_ += sorted(_imports(f))
     return seen
 
+
+# %% ../nbs/02_runs.ipynb #5a3c1e7c
+def same_code(stamp, modules=None, now: dict | None = None) -> bool:
+    """Whether a code stamp (a results dict with a `code` key, or that stamp itself) records, for each of `modules` (default: all
+    modules now), the hash it has `now` (a `module_hashes()` dict, computed if None); False when it records no module hashes."""
+    stamp = stamp or {}
+    was = ((stamp.get('code') if 'code' in stamp else stamp) or {}).get('modules') or {}
+    now = now or module_hashes()
+    return bool(was) and all(was.get(m) == now.get(m) for m in (modules or now))
 
 # %% ../nbs/02_runs.ipynb #d7712193
 IGNORE_KEYS = ('out_dir', 'overwrite', 'run_dir', 'results_dir', 'data_dir', 'skip_finished')

@@ -313,10 +313,13 @@ def scarcity_experiment(out: str = 'results/scarcity.json',   # results file (wr
                         eval_n: int = 0,                        # evaluation subset (0: all)
                         calib_n: int = 512,                     # training inputs (no labels) that calibrate the budgets
                         eval_bs: int = 256, tol: float = 0.03,
-                        runs_dir: str = 'runs/scarcity', device: str = 'auto', budget_s: float = 1e9,
+                        dense_runs: str = 'runs/table3',        # Table 3's run directories: its λ = 0 runs are the dense models
+                        runs_dir: str = 'runs/scarcity',        # dense runs with settings other than Table 3's
+                        device: str = 'auto', budget_s: float = 1e9,
                         tiny: bool = False):                    # CPU check: bert-tiny, 64 rows, one task, 2 settings each, 2 seeds
-    """Scarcity at inference (§3.2, §5.1): per task and seed, fine-tune at λ = 0 through `train.fit`, then top-k and budgeted
-    sparse attention; rows averaged over seeds (`mean_rows`); one results file, written after every (task, seed)."""
+    """Scarcity at inference (§3.2, §5.1): per task and seed, the dense model fine-tuned at λ = 0 — Table 3's λ = 0 run
+    (`train.table3_config`, read back from `dense_runs` when Table 3 trained it, else trained by `train.trained_run`) — then
+    top-k and budgeted sparse attention; rows averaged over seeds (`mean_rows`); one results file, written after every (task, seed)."""
     import time, traceback
     from compecon_nb import train as T
     from compecon_nb.runs import write_results
@@ -325,10 +328,10 @@ def scarcity_experiment(out: str = 'results/scarcity.json',   # results file (wr
     seeds_ = [int(s) for s in _nums(seeds)]
     if tiny:
         model, tasks_, ks_, budgets_, kinds_, seeds_ = 'bert-tiny', tasks_[:1], [4, 1], [0.5], kinds_[:1], seeds_[:2]
-        epochs, train_n, eval_n, calib_n, eval_bs, batch_size, max_len = 1, 64, 64, 16, 32, 16, 64
+        train_n, eval_n, calib_n, eval_bs, batch_size, max_len = 64, 64, 16, 32, 16, 64   # training: Table 3's tiny config
     res = dict(config=dict(tasks=tasks_, ks=ks_, budgets=budgets_, kinds=kinds_, epochs=epochs, lr=lr, batch_size=batch_size,
                            max_len=max_len, seeds=seeds_, train_n=train_n, eval_n=eval_n, calib_n=calib_n, tol=tol, tiny=tiny,
-                           trainer='fit', model=model), tasks={})
+                           trainer='train.trained_run', dense_runs=dense_runs, model=model), tasks={})
     skipped = []
     for task in tasks_:
         T_, per, errors = None, {}, {}                     # the task's entry; per seed: rows, best epoch, training time
@@ -339,13 +342,14 @@ def scarcity_experiment(out: str = 'results/scarcity.json',   # results file (wr
                 if T_ is None: res['tasks'].setdefault(task, dict(error='skipped: time budget spent'))
                 continue
             try:
-                cfg = T.make_config(task=task, model=model, lam=0.0, epochs=epochs, lr=lr, batch_size=batch_size, max_seq_len=max_len,
-                                    seed=seed, train_subset=train_n, device=device, overwrite=True, out_dir=f'{runs_dir}/{task}/lam0-s{seed}')
-                p = T.prepare(cfg)
-                net, tok, used = p['model'], p['tokenizer'], p['source']['task_used']
-                met = T.fit(cfg, init=net)                 # trains `net` in place: it holds the selected epoch's weights
-                net.eval()
-                raw = p['raw']
+                cfg = T.table3_config(task, seed, 0.0, epochs=epochs, lr=lr, runs_dir=dense_runs, tiny=tiny)
+                own = {k: v for k, v in dict(batch_size=batch_size, max_seq_len=max_len, train_subset=train_n).items()
+                       if not tiny and v != cfg.get(k, 0)}
+                if device != 'auto' and not tiny: own['device'] = device
+                if own: cfg.update(own, out_dir=f'{runs_dir}/{task}/lam0-s{seed}')    # not Table 3's settings: a run of its own
+                net, tok, met = T.trained_run(cfg)         # the selected epoch's weights
+                raw = T.task_data(T.make_config(cfg))
+                used = raw['source']['task_used']
                 split = met['report_split']
                 ev = make_batches(raw['evals'][split], tok, used, eval_n or None, eval_bs, max_len, seed=seed)
                 cal = make_batches(raw['train'], tok, used, calib_n, eval_bs, max_len, seed=seed + 1)
@@ -355,7 +359,7 @@ def scarcity_experiment(out: str = 'results/scarcity.json',   # results file (wr
                                       seconds=time.time() - t0)
                 if T_ is None:                             # the first seed: the task's facts and its lengths
                     lens = np.concatenate([b['attention_mask'].sum(-1).numpy() for b in ev])
-                    T_ = dict(task_requested=task, source=p['source'], eval_split=split, selection_split=met['selection_split'],
+                    T_ = dict(task_requested=task, source=raw['source'], eval_split=split, selection_split=met['selection_split'],
                               n_eval=int(len(lens)), n_train=len(raw['train']), epochs=epochs,
                               lengths=dict(mean=float(lens.mean()), median=float(np.median(lens)),
                                            p95=float(np.percentile(lens, 95)), max=int(lens.max())))
@@ -375,7 +379,7 @@ def scarcity_experiment(out: str = 'results/scarcity.json',   # results file (wr
                     if sp: maps['sparsemax B=0.25'] = attention_map(net, b, sparse_policy(sp[0]['calibration']['temperature'])).tolist()
                     T_['heatmap'] = dict(tokens=tok.convert_ids_to_tokens(b['input_ids'][0][:n]), maps=maps, task=used,
                                          layer='last (head mean)', seed=seed)
-                del net, p, ev, cal
+                del net, ev, cal
             except Exception as e:                         # one (task, seed) failing must not lose the others
                 traceback.print_exc(); errors[str(seed)] = f"{type(e).__name__}: {e}"
                 E = T_ if T_ is not None else res['tasks'].setdefault(task, {})

@@ -9,24 +9,25 @@ from __future__ import annotations
 import copy
 import json
 import math
+import types
 from functools import partial
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
 from fastcore.script import call_parse
-from .framework import dims, flops, widths, remove_heads, remove_neurons
+from .framework import dims, flops, widths, remove_heads, remove_neurons, allowed_keys
 from .speed import interleaved, shaped_like
 from .fast import bucket_edges, bucketize
 from .data import TASKS, load_task, load_model, encode_task, task_metric, model_path, subset, make_loader
 
 # %% auto #0
-__all__ = ['BLOCKS', 'RUNTIMES', 'PEAKS', 'TARGETS', 'forward', 'drop_block', 'keep_layers', 'load_served', 'default_device',
-           'default_tokenizer', 'Server', 'report_split', 'eval_data', 'metric_of', 'shape_plan', 'executed_flops',
-           'traffic_bytes', 'bench', 'fit_piecewise', 'piecewise', 'cut', 'latency_table', 'layer_ms', 'model_ms',
-           'pricer', 'device_peaks', 'roofline', 'aligned_plan', 'prune_to_flops', 'serve_rows', 'task_lengths',
-           'load_dense', 'serving_set', 'serve_cli', 'load_serving', 'serving_table', 'latency_frame', 'plot_serving',
-           'serving_verdicts']
+__all__ = ['BLOCKS', 'RUNTIMES', 'PEAKS', 'TARGETS', 'forward', 'empty_attention', 'drop_block', 'keep_layers', 'load_served',
+           'default_device', 'default_tokenizer', 'Server', 'report_split', 'eval_data', 'metric_of', 'shape_plan',
+           'executed_flops', 'traffic_bytes', 'bench', 'fit_piecewise', 'piecewise', 'cut', 'latency_table', 'layer_ms',
+           'model_ms', 'pricer', 'device_peaks', 'roofline', 'aligned_plan', 'prune_to_flops', 'serve_rows',
+           'task_lengths', 'load_dense', 'serving_set', 'serve_cli', 'load_serving', 'serving_table', 'latency_frame',
+           'plot_serving', 'serving_verdicts']
 
 # %% ../nbs/06b_serve.ipynb #00000006
 def _key_mask(mask, dtype):
@@ -68,6 +69,16 @@ def _empty(lin, dim: int):
         lin.bias = torch.nn.Parameter(lin.bias.detach()[:0].clone() if dim == 0 else torch.zeros_like(lin.bias.detach()))
     lin.out_features, lin.in_features = W.shape
 
+def empty_attention(self, hidden_states, *args, attention_mask=None, **kwargs):
+    "Forward of a self-attention with no heads: an empty (B, T, 0) context (and zero heads to an observer), no attention call."
+    B, T = hidden_states.shape[:2]
+    rec = getattr(self, 'compecon_record', None)
+    if rec is not None:                                       # framework.observe sees a layer with no heads
+        probs = hidden_states.new_zeros(B, 0, T, T)
+        rec.probs[self.layer_idx] = probs
+        rec.allowed[self.layer_idx] = allowed_keys(attention_mask, probs.shape).to(hidden_states.device)
+    return hidden_states.new_zeros(B, T, 0), None
+
 def drop_block(model, layer: int, block: str):
     "Make `block` ('attention' or 'ffn') of `layer` zero-width in place: no agents, its output dense (bias too) adds 0."
     if block not in BLOCKS: raise ValueError(f"block must be one of {BLOCKS}, got {block!r}")
@@ -76,6 +87,7 @@ def drop_block(model, layer: int, block: str):
         s = L.attention.self
         for lin in (s.query, s.key, s.value): _empty(lin, 0)
         s.num_attention_heads, s.all_head_size = 0, 0
+        s.forward = types.MethodType(empty_attention, s)
         _empty(L.attention.output.dense, 1)
     else:
         _empty(L.intermediate.dense, 0)
@@ -125,6 +137,7 @@ def load_served(path):
         s = layer.attention.self
         s.all_head_size = s.query.weight.shape[0]
         s.num_attention_heads = s.all_head_size // s.attention_head_size
+        if not s.all_head_size: s.forward = types.MethodType(empty_attention, s)      # no heads: no attention call
     missing, unexpected = model.load_state_dict(sd, strict=False)
     tied = {n for n in missing if n.endswith('position_ids') or n.endswith('token_type_ids')}
     if set(missing) - tied or unexpected:

@@ -27,9 +27,9 @@ __all__ = ['MODELS', 'LM_MODELS', 'REDUCTIONS', 'LAM_UNITS', 'LAM_READINGS', 'EN
            'total_loss', 'measure', 'flops_per_example', 'measure_speed', 'cost_scale', 'lam_scale', 'lam_for',
            'lam_table', 'resolve_device', 'choose_engine', 'seed_everything', 'task_data', 'load_weights',
            'trained_model', 'prepare', 'lam_map', 'resolve_lam', 'final_metrics', 'say', 'fit', 'fast_config',
-           'finished_metrics', 'fit_grid', 'JobError', 'papermill_params', 'main_job', 'train_cli', 'scale_summary',
-           'grid_rows', 'lr_table', 'table3', 'run_rows', 'mean_over_seeds', 'table3_display', 'table3_grid',
-           'table3_cli']
+           'finished_metrics', 'fit_grid', 'trained_run', 'JobError', 'papermill_params', 'main_job', 'train_cli',
+           'scale_summary', 'lr_rows', 'lr_table', 'table3', 'run_rows', 'mean_over_seeds', 'table3_display',
+           'table3_config', 'table3_grid', 'table3_cli']
 
 # %% ../nbs/04_train.ipynb #f4c2c99c
 MODELS = ('minilm', 'bert-base-uncased', 'gpt2', 'gpt2-comparable', 'gpt2-tiny', 'bert-tiny')
@@ -763,6 +763,20 @@ def _guard(f, c):
     except (R.NonFiniteLossError, R.RunExistsError, R.ConfigMismatchError, R.CorruptFileError) as e:
         return dict(error=f'{type(e).__name__}: {e}', config=c.describe())
 
+# %% ../nbs/04_train.ipynb #48c4db79
+def trained_run(cfg, log=print) -> tuple:
+    """(model, tokenizer, metrics) of the run of `cfg` (a dict or `TrainConfig`): read back when its run directory holds a
+    finished run of the same config, else trained by `fit_grid` first. The model holds the run's selected weights, in eval mode."""
+    cfg = make_config(cfg)
+    rd = run_dir_for(cfg)
+    if R.is_finished(rd) and (diff := R.config_diff(R.read_json(rd/'config.json'), cfg.describe(), RUN_IGNORE)):
+        raise R.ConfigMismatchError(f'run directory {rd} holds a different run; differing keys: '
+                                    + ', '.join(f'{k} ({a!r} there, {b!r} asked)' for k, (a, b) in diff.items()))
+    m = fit_grid([cfg], log=log)[0]
+    if 'error' in m: raise RuntimeError(f'run {rd} failed: {m["error"]}')
+    model, tok, _ = trained_model(rd, resolve_device(cfg.device))
+    return model.eval(), tok, m
+
 # %% ../nbs/04_train.ipynb #ddca0d6b
 class JobError(ValueError):
     "A papermill job stopped before any compute: a parameter, the data, or the run folder (the message says which)."
@@ -840,18 +854,17 @@ def scale_summary(scale: dict, task: str, lams=(1e-6, 1e-5, 1e-4)) -> str:
             f"({scale['ratio'] / scale['ratio_literal']:.2f}× apart), L_task ≈ {f(scale['task_loss'])}; {share}.")
 
 # %% ../nbs/04_train.ipynb #a002dcda
-def grid_rows(grid: dict, kind: str = 'grid') -> list:
-    "Flat rows (config + headline metrics) of the runs of `kind` ('grid' or 'lr') in a train_grid.json."
-    return [{**r['metrics'], 'task': r['task'], 'lam_paper': r.get('lam_paper'), 'lam': r['lam'], 'lr': r['lr']}
-            for r in grid.get('runs', []) if r.get('kind') == kind and 'metrics' in r]
+def lr_rows(fb: dict) -> list:
+    "The λ = 0 runs of our engine in a fast_bench.json, one per (task, lr): the learning-rate check."
+    return [r for r in (fb or {}).get('rows', []) if r.get('impl') == 'fast' and r.get('lam', 0) == 0]
 
-def lr_table(grid: dict):
-    "Validation metric per task and lr at λ = 0 (SICK: validation accuracy; CoLA: MCC; STS-B: Pearson)."
+def lr_table(fb: dict, value: str = 'val_score'):
+    "`value` per lr (rows) and task (columns) of the λ = 0 runs: `val_score` on the selection split, `metric` on the report split."
     import pandas as pd
-    rows = grid_rows(grid, 'lr') + [r for r in grid_rows(grid, 'grid') if r['lam'] == 0]
+    rows = [r for r in lr_rows(fb) if r.get(value) is not None]
     if not rows: return None
-    df = pd.DataFrame([dict(task=r['task'], lr=r['lr'], metric=r['selection_metric'], validation=r['val_score']) for r in rows])
-    return df.drop_duplicates(['task', 'lr']).pivot(index='lr', columns='task', values='validation').sort_index()
+    df = pd.DataFrame([dict(task=r['task'], lr=r['lr'], v=r[value]) for r in rows])
+    return df.drop_duplicates(['task', 'lr']).pivot(index='lr', columns='task', values='v').sort_index()
 
 # %% ../nbs/04_train.ipynb #34b42f91
 def _executed(r: dict):
@@ -919,14 +932,22 @@ def table3_display(df, digits: int = 3):
 # %% ../nbs/04_train.ipynb #f1e28e20
 T3_LAMS = (0.0, 1e-6, 2e-6, 5e-6, 1e-5, 1e-4, 1e-3, 1e-2)     # the paper's λ (Table 3) and the band where MiniLM keeps its task
 
+def table3_config(task: str, seed: int, lam: float, penalty: str = 'both', epochs: int = 3, lr: float = 1e-4,
+                  runs_dir='runs/table3', tiny: bool = False) -> dict:
+    """The config of one run of Table 3's grid (λ in paper units) and its run directory `<runs_dir>/<task>/<penalty>/lam<λ>-s<seed>`.
+    Experiments that start from a dense fine-tune (scarcity, post-hoc pruning) use the λ = 0 one, so it is trained once."""
+    c = dict(model='minilm', epochs=epochs, lr=lr, batch_size=32, warmup=0.1, max_seq_len=128, patience=0, reduction='mean',
+             alpha=1.0, beta=1.0, lam_units='paper')
+    if tiny: c.update(model='bert-tiny', max_steps=2, train_subset=64, eval_subset=32, max_seq_len=32, engine='fast', device='cpu')
+    return dict(c, task=task, seed=int(seed), lam=float(lam), penalty=penalty, out_dir=str(Path(runs_dir)/task/penalty/f'lam{lam:g}-s{seed}'))
+
 def table3_grid(tasks=('sick', 'stsb', 'cola'), seeds=(0, 1, 2), lams=T3_LAMS, penalties=('both',), epochs: int = 3,
                 lr: float = 1e-4, runs_dir='runs/table3', tiny: bool = False, out=None, log=print) -> dict:
     """Table 3's grid through the one engine: tasks × seeds × penalties × λ (paper units) with `fit_grid`, every run measured;
     the wall time of the whole grid as one number. Written to `out` by `runs.write_results` after each task (a timeout keeps
     the finished tasks); finished runs are read back, not retrained."""
-    base = dict(model='minilm', epochs=epochs, lr=lr, batch_size=32, warmup=0.1, max_seq_len=128, patience=0, reduction='mean',
-                alpha=1.0, beta=1.0, lam_units='paper')
-    if tiny: base.update(model='bert-tiny', max_steps=2, train_subset=64, eval_subset=32, max_seq_len=32, engine='fast', device='cpu')
+    base = {k: v for k, v in table3_config('sick', 0, 0.0, epochs=epochs, lr=lr, tiny=tiny).items()
+            if k not in ('task', 'seed', 'lam', 'penalty', 'out_dir')}
     payload = dict(config=dict(base, tasks=list(tasks), seeds=list(seeds), lams_paper=list(lams), penalties=list(penalties)),
                    runs=[], wall_s=None, task_wall_s={},
                    note="λ in the paper's units (Eq 2 summed), mapped by fit to the mean cost (lam_units='paper'); score = report "
@@ -934,8 +955,7 @@ def table3_grid(tasks=('sick', 'stsb', 'cola'), seeds=(0, 1, 2), lams=T3_LAMS, p
     t0 = time.perf_counter()
     for t in tasks:
         t1 = time.perf_counter()
-        cfgs = [dict(base, task=t, seed=s, lam=l, penalty=pen, out_dir=str(Path(runs_dir)/t/pen/f'lam{l:g}-s{s}'))
-                for s in seeds for pen in penalties for l in lams]
+        cfgs = [table3_config(t, s, l, pen, epochs, lr, runs_dir, tiny) for s in seeds for pen in penalties for l in lams]
         for c, m in zip(cfgs, fit_grid(cfgs, log=log)):
             row = dict(task=t, seed=c['seed'], lam_paper=c['lam'], penalty=c['penalty'])
             row.update(dict(error=m['error']) if 'error' in m else dict(lam=m.get('lam_used'), metrics=m))

@@ -8,12 +8,14 @@ from compecon_nb.fast import fast_bench_cli
 
 def test_fastbench_tiny(tmp_path):
     out = tmp_path/'fast_bench_tiny.json'
-    fast_bench_cli(tiny=True, out=str(out), runs_dir=str(tmp_path/'runs'), lams='0,1e-4')
+    fast_bench_cli(tiny=True, out=str(out), runs_dir=str(tmp_path/'runs'), lams='0,1e-4', lrs='3e-4')
     f = json.loads(out.read_text())
     rows = f['rows']
     assert {r['impl'] for r in rows} == {'trainer', 'fast'}
     assert {(r['task'], r['impl']) for r in rows} == {(t, i) for t in ('sick', 'stsb', 'cola') for i in ('trainer', 'fast')}
-    assert sorted(r['lam'] for r in rows if r['impl'] == 'fast' and r['task'] == 'sick') == [0.0, 1e-4]
+    assert sorted((r['lam'], r['lr']) for r in rows if r['impl'] == 'fast' and r['task'] == 'sick') == [(0.0, 1e-4), (0.0, 3e-4), (1e-4, 1e-4)]
+    lr_check = [r for r in rows if r['lr'] == 3e-4]                          # the lr check: λ = 0, chosen on the selection split
+    assert len(lr_check) == 3 and all(r['lam'] == 0 and r['selection_split'] and math.isfinite(r['val_score']) for r in lr_check)
     for r in rows:
         assert r['samples_per_s'] > 0 and math.isfinite(r['metric']), r
         assert r['peak_mem_mib'] is None and r['epochs'] == 1 and r['engine'] in ('fast', 'plain', 'transformers.Trainer')
@@ -29,3 +31,4 @@ def test_fastbench_args():
            ('results/fast_bench.json', 'sick,stsb,cola', '0', 0, 3, 32, 1e-4, True, False)
     a = p.parse_args(['--tiny', '--trainer', 'False', '--lams', '0,1e-5', '--batch-size', '16'])
     assert (a.tiny, a.trainer, a.lams, a.batch_size) == (True, False, '0,1e-5', 16)
+    assert p.parse_args(['--lrs', '2e-5,3e-4']).lrs == '2e-5,3e-4'

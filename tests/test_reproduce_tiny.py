@@ -37,11 +37,13 @@ def test_market_served_from_saved_models(tiny_run):
 
 def test_pruning_and_scarcity_tiny(tiny_run):
     d, _ = tiny_run
-    f = json.loads((d / 'results' / 'pruning_lam_1ep.json').read_text())
+    f = json.loads((d / 'results' / 'pruning.json').read_text())
     assert f['errors'] == [] and sorted({p['family'] for p in f['points']}) == ['both', 'dense', 'heads', 'neurons']
     assert any(p['recover_steps'] for p in f['points'])                        # a recovered model (train.fit(init=pruned))
-    assert sorted(r['penalty'] for r in f['lam_runs']) == ['attention', 'both', 'ffn']
     assert f['heatmap']['lam_high'] is not None and f['runs'][0]['eval_split'] == 'test'
+    t3 = {(r['seed'], r['lam_paper']): r['metrics'] for r in json.loads((d / 'results' / 'table3.json').read_text())['runs']}
+    assert f['runs'][0]['fit_score'] == t3[(0, 0.0)]['score']                  # the pruned dense model is Table 3's λ = 0 run
+    assert f['heatmap']['lam_high_score'] == t3[(0, f['heatmap']['lam_high_paper'])]['score']   # Fig 6's high λ: Table 3's run
     T = json.loads((d / 'results' / 'scarcity.json').read_text())['tasks']['sick']
     assert 'error' not in T and (T['eval_split'], T['selection_split']) == ('test', 'validation')
     assert [r['policy'] for r in T['rows']] == ['dense', 'topk', 'topk', 'sparsemax'] and 'accuracy' in T['rows'][0]['metric']
