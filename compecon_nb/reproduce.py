@@ -60,7 +60,7 @@ PARTS = (
     Part('pruning', ('pruning.json',), 'compecon_nb.prune:pruning_experiment',
          ('--out', '{results}/pruning.json', '--runs-dir', '{runs}/prune', '--dense-runs', '{runs}/table3', '--budget-s', '{budget}'),
          ('--tiny', '--out', '{results}/pruning.json', '--runs-dir', '{runs}/prune', '--dense-runs', '{runs}/table3'),
-         est_s=300, unit_s=60, after=('table3',), renders=('05_ablations', '07_explorer')),
+         est_s=300, after=('table3',), renders=('05_ablations', '07_explorer')),   # one call: a new call starts it over
     Part('market', ('market.json',), 'compecon_nb.market:market_cli',
          ('--merge', ','.join(f'{{results}}/market_{t}.json' for t in TASKS3), '--serve-from', '{runs}/market_models',
           '--out', '{results}/market.json', '--serve-batches', '256,1024', '--serve-runtimes', 'graphs'),
@@ -126,13 +126,18 @@ def mark_stopped(path, since: float) -> bool:
     R.atomic_write_json(path, d)
     return True
 
+def _units_left(path) -> bool:
+    "Whether results file `path` records units it left for lack of time (`skipped`): its part goes on at the next call."
+    try: return bool(R.read_json(path).get('skipped'))
+    except Exception: return False
+
 def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, jobs: int = 1, budget_s: float = 540.0,
               logs=None, log=print, poll: float = 0.5) -> dict:
     """Run the parts whose outputs are not current (the others are skipped): first, alone, the `exclusive` (timing) parts that
     can run, on an idle GPU; then the others in order, up to `jobs` at a time, and an exclusive part once the parts it needs
     are done. A part starts only when it fits in what is left of `budget_s` (after the time kept for exclusive parts still
     waiting; for a part that takes --budget-s, one unit must fit, and it is told the rest); one running at the deadline is stopped.
-    -> {name: dict(status, seconds, rc, log, concurrent)}; status: current | done | failed | stopped | not started."""
+    -> {name: dict(status, seconds, rc, log, concurrent)}; status: current | done | failed | stopped (at the deadline, or it left units for lack of time) | not started."""
     results, runs = Path(results), Path(runs)
     logs = Path(logs) if logs else results / 'logs'
     for d in (results, runs, logs): d.mkdir(parents=True, exist_ok=True)
@@ -154,7 +159,8 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
             fh.close(); del running[n]
             r = rec[n]; r.update(rc=rc, seconds=round(time.monotonic() - start, 1))
             if r['status'] != 'stopped':
-                r['status'] = 'done' if rc == 0 and all(is_current(results / o, part_modules(p)) for o in p.outputs) else 'failed'
+                r['status'] = ('done' if rc == 0 and all(is_current(results / o, part_modules(p)) for o in p.outputs) else
+                               'stopped' if rc == 0 and any(_units_left(results / o) for o in p.outputs) else 'failed')
             log(f"[reproduce] {n}: {r['status']} in {r['seconds']:.0f} s (rc {rc})")
         reserve = sum(p.est_s for p in pending if p.exclusive and not ready(p))   # for timing parts that wait on this call's parts
         queue = ([p for p in pending if p.exclusive and ready(p)] if not running else []) + [p for p in pending if not p.exclusive]
@@ -190,12 +196,13 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
 def demo_part(out: str = 'demo.json',     # results file to write
               sleep: float = 0.0,         # seconds to wait first (a stand-in for training)
               fail: bool = False,         # exit with an error instead
-              write_first: bool = False): # write the file before waiting too (as parts that write after every unit do)
+              write_first: bool = False,  # write the file before waiting too (as parts that write after every unit do)
+              skip: bool = False):        # end normally with units left for lack of time (as a part given --budget-s does)
     "A stand-in part for checking the scheduler: waits, then writes a stamped results file (or fails)."
     if write_first: R.write_results(out, dict(rows=[]))
     time.sleep(sleep)
     if fail: raise SystemExit(3)
-    R.write_results(out, dict(rows=[dict(slept=sleep)]))
+    R.write_results(out, dict(rows=[dict(slept=sleep)], **({'skipped': [dict(unit=1)]} if skip else {})))
 
 
 # %% ../nbs/09_reproduce.ipynb #d0a48d4a
