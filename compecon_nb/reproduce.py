@@ -129,7 +129,7 @@ def mark_stopped(path, since: float) -> bool:
 def _units_left(path) -> bool:
     "Whether results file `path` records units it left for lack of time (`skipped`): its part goes on at the next call."
     try: return bool(R.read_json(path).get('skipped'))
-    except Exception: return False
+    except (OSError, ValueError): return False                # missing or unreadable: nothing to go on from
 
 def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, jobs: int = 1, budget_s: float = 540.0,
               logs=None, log=print, poll: float = 0.5) -> dict:
