@@ -49,13 +49,23 @@ def _section(md, title):
 def test_readme_test_section_says_what_ci_adds():
     "Every environment variable .ci/run sets, and its browser install, is named in the README's Test section."
     ci, test = (ROOT/'.ci'/'run').read_text(), _section((ROOT/'README.md').read_text(), 'Test')
-    assert 'nbdev-test && pytest -q tests' in ci and 'nbdev-test && pytest tests' in test
+    ci_cmds = [l.strip() for l in ci.partition('# README: test')[2].split('\n', 1)[1].splitlines()
+               if l.strip() and not l.lstrip().startswith(('#', 'echo'))]
+    assert ci_cmds == ['nbdev-test', 'pytest -q tests'] and 'nbdev-test && pytest tests' in test
     names = set(re.findall(r'\b([A-Z][A-Z_]+)=', ''.join(l for l in ci.splitlines(True) if l.startswith('export'))))
     assert names >= {'HF_HUB_OFFLINE', 'OMP_NUM_THREADS'}
     missing = sorted(n for n in names if n not in test)
     assert not missing, f'.ci/run sets {missing}, which the README Test section does not mention'
     if 'install-browser.sh' in ci: assert 'install-browser.sh' in test
     assert 'exactly' not in test
+
+def test_readme_ci_environment_reaches_both_commands():
+    "The README's way to run what CI runs sets the environment for pytest too: `A=1 x && y` would give it to x alone."
+    test = _section((ROOT/'README.md').read_text(), 'Test')
+    for line in test.splitlines():
+        if 'nbdev-test' in line and 'pytest' in line:
+            assert not re.match(r'\s*[A-Z_]+=\S+\s', line), f'README: {line.strip()!r} sets its variables for nbdev-test only'
+    assert re.search(r'^export HF_HUB_OFFLINE=1 .*OMP_NUM_THREADS=1', test, re.M)
 
 def test_readme_jupyter_lab_as_root():
     "Wherever the README tells the user to start JupyterLab, it says that root needs --allow-root."
