@@ -15,9 +15,10 @@ from . import runs as R
 # %% auto #0
 __all__ = ['TASKS3', 'MARKET_ARGS', 'PARTS', 'PART', 'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF', 'GINI_RISE', 'CUT',
            'MAX_DROP_PT', 'BERT_BASE', 'MADE_BY', 'Part', 'argv', 'is_current', 'part_modules', 'todo', 'mark_stopped',
-           'run_parts', 'demo_part', 'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result', 'model_name',
-           'source_of', 'source_str', 'gini_change', 'penalty_runs', 'penalty_scores', 'claims', 'command', 'claims_md',
-           'parts_md', 'source_line', 'source_caption', 'unaccounted']
+           'run_parts', 'demo_part', 'mps_daemon', 'side_by_side', 'sidebyside_bench', 'reproduce', 'reproduce_cli',
+           'lam_str', 'pm_str', 'read_result', 'model_name', 'source_of', 'source_str', 'gini_change', 'penalty_runs',
+           'penalty_scores', 'claims', 'command', 'claims_md', 'parts_md', 'source_line', 'source_caption',
+           'unaccounted']
 
 # %% ../nbs/09_reproduce.ipynb #7ab57662
 @dataclass(frozen=True)
@@ -132,10 +133,10 @@ def _units_left(path) -> bool:
     except (OSError, ValueError): return False                # missing or unreadable: nothing to go on from
 
 def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, jobs: int = 1, budget_s: float = 540.0,
-              logs=None, log=print, poll: float = 0.5) -> dict:
+              logs=None, log=print, poll: float = 0.5, part_env: dict | None = None) -> dict:
     """Run the parts whose outputs are not current (the others are skipped): first, alone, the `exclusive` (timing) parts that
     can run, on an idle GPU; then the others in order, up to `jobs` at a time, and an exclusive part once the parts it needs
-    are done. A part starts only when it fits in what is left of `budget_s` (after the time kept for exclusive parts still
+    are done (`part_env`: the environment of the parts that are not exclusive, e.g. `mps_daemon`'s). A part starts only when it fits in what is left of `budget_s` (after the time kept for exclusive parts still
     waiting; for a part that takes --budget-s, one unit must fit, and it is told the rest); one running at the deadline is stopped.
     -> {name: dict(status, seconds, rc, log, concurrent)}; status: current | done | failed | stopped (at the deadline, or it left units for lack of time) | not started."""
     results, runs = Path(results), Path(runs)
@@ -176,7 +177,7 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
             fh = open(logs / f'{p.name}.log', 'w')
             cmd = argv(p, tiny, results, runs, budget=left - p.unit_s)
             proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, cwd=R.repo_root(),
-                                    env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+                                    env={**(os.environ if p.exclusive or part_env is None else part_env), 'PYTHONUNBUFFERED': '1'})
             rec[p.name] = dict(status='running', log=str((logs / f'{p.name}.log').name), started=R._utc(),
                                concurrent=sorted(running))
             for n in running: rec[n]['concurrent'] = sorted(set(rec[n]['concurrent']) | {p.name})
@@ -205,12 +206,76 @@ def demo_part(out: str = 'demo.json',     # results file to write
     R.write_results(out, dict(rows=[dict(slept=sleep)], **({'skipped': [dict(unit=1)]} if skip else {})))
 
 
+# %% ../nbs/09_reproduce.ipynb #6166c855
+import contextlib, shutil
+
+@contextlib.contextmanager
+def mps_daemon(root='/tmp/compecon-mps', probe_s: float = 120.0):
+    """CUDA's Multi-Process Service for the processes started inside the block. Yields the environment they need (its pipe
+    and log folders under `root`), or None where `nvidia-cuda-mps-control` is missing, does not start, or a CUDA process
+    cannot start under it; the daemon is told to quit at the end."""
+    exe = shutil.which('nvidia-cuda-mps-control')
+    if exe is None: yield None; return
+    env = {**os.environ, 'CUDA_MPS_PIPE_DIRECTORY': f'{root}/pipe', 'CUDA_MPS_LOG_DIRECTORY': f'{root}/log'}
+    for d in ('pipe', 'log'): Path(root, d).mkdir(parents=True, exist_ok=True)
+    if subprocess.run([exe, '-d'], env=env, capture_output=True).returncode != 0: yield None; return
+    probe = [sys.executable, '-c', 'import torch; torch.ones(1, device="cuda").sum().item()']
+    try: ok = subprocess.run(probe, env=env, capture_output=True, timeout=probe_s).returncode == 0
+    except subprocess.TimeoutExpired: ok = False
+    try: yield env if ok else None
+    finally: subprocess.run([exe], input=b'quit\n', env=env, capture_output=True)
+
+# %% ../nbs/09_reproduce.ipynb #6a08ce51
+def _train_argv(task: str, steps: int, batch_size: int, seed: int, out_dir, tiny: bool) -> list:
+    "One plain-loop training of `steps` steps through `train.fit`, as a command line."
+    kw = dict(task=task, engine='plain', batch_size=batch_size, max_steps=steps, epochs=steps, patience=0, seed=seed,
+              eval_subset=256, out_dir=str(out_dir), time_inference=False)     # `steps` steps, whatever an epoch holds
+    if tiny: kw.update(model='bert-tiny', train_subset=64, eval_subset=32, max_seq_len=32, device='cpu')
+    return [sys.executable, '-c', f'from compecon_nb.train import fit; fit(**{kw!r})']
+
+def side_by_side(k: int, steps: int, batch_size: int = 64, task: str = 'sick', runs='/tmp/compecon-sidebyside', env=None,
+                 tiny: bool = False) -> dict:
+    """`k` identical plain-loop trainings started together (`env`: their environment, e.g. `mps_daemon`'s): the wall time
+    of the whole batch and each run's training samples/s; `train_sps` is their sum, the GPU's training rate while they overlap."""
+    d = Path(runs) / f'k{k}-{time.time_ns()}'; d.mkdir(parents=True)
+    t0, procs = time.perf_counter(), []
+    for i in range(k):
+        fh = open(d / f'{i}.log', 'w')
+        procs.append((subprocess.Popen(_train_argv(task, steps, batch_size, i, d / str(i), tiny), stdout=fh, stderr=subprocess.STDOUT,
+                                       env={**(env or os.environ), 'OMP_NUM_THREADS': '2', 'PYTHONUNBUFFERED': '1'}, cwd=R.repo_root()), fh))
+    for pr, fh in procs: pr.wait(); fh.close()
+    wall = time.perf_counter() - t0
+    bad = [i for i, (pr, _) in enumerate(procs) if pr.returncode != 0]
+    if bad: raise RuntimeError(f'side_by_side: run {bad[0]} failed: ' + (d / f'{bad[0]}.log').read_text()[-1500:])
+    m = [R.read_json(d / str(i) / 'metrics.json') for i in range(k)]
+    sps = [x['train_samples_per_s'] for x in m]
+    return dict(k=k, steps=steps, batch_size=batch_size, wall_s=round(wall, 2), train_sps=round(sum(sps), 1),
+                run_sps=[round(s, 1) for s in sps], train_s=[round(x['train_time_s'], 2) for x in m])
+
+@call_parse
+def sidebyside_bench(out: str = 'results/sidebyside.json',  # results file
+                     ks: str = '1,6',                        # how many trainings side by side (comma list)
+                     steps: int = 300,                       # training steps of each
+                     batch_size: int = 64,                   # the market's batch
+                     task: str = 'sick',
+                     runs: str = '/tmp/compecon-sidebyside', # scratch run directories
+                     tiny: bool = False):                    # bert-tiny on the CPU, no MPS: the check of this command
+    "The same plain-loop training k times side by side on one GPU, in time slices and under MPS (`mps_daemon`): what parts that train side by side get."
+    ks_ = [int(k) for k in ks.split(',')]
+    rows = [dict(mode='time slices', **side_by_side(k, steps, batch_size, task, runs, tiny=tiny)) for k in ks_]
+    with (contextlib.nullcontext() if tiny else mps_daemon()) as env:
+        if env is not None: rows += [dict(mode='MPS', **side_by_side(k, steps, batch_size, task, runs, env=env)) for k in ks_]
+    mps = 'not tried (tiny)' if tiny else 'used' if env is not None else 'not available: no nvidia-cuda-mps-control, or no CUDA process starts under it'
+    R.write_results(out, dict(rows=rows, mps=mps, config=dict(ks=ks_, steps=steps, batch_size=batch_size, task=task,
+                                                              loop='train.fit, engine plain (the market)', tiny=tiny)))
+    return rows
+
 # %% ../nbs/09_reproduce.ipynb #d0a48d4a
 def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, jobs: int = 4, budget_s: float = 540.0,
-              docs: bool = False, log=print) -> dict:
+              docs: bool = False, mps: bool = False, log=print) -> dict:
     """One call of the reproduction: `run_parts`, then its record merged into `<results>/reproduce.json` (per part: status,
     seconds, commit, device, what ran beside it; per call: wall time), and with `docs` — once every part is current — the
-    notebooks re-executed and the docs rebuilt. A call that finds no results file current (new code for every part) starts
+    notebooks re-executed and the docs rebuilt. With `mps` the parts that train side by side run under `mps_daemon`. A call that finds no results file current (new code for every part) starts
     the record afresh, so its calls and device time are those of one reproduction."""
     results, path = Path(results), Path(results) / 'reproduce.json'
     old = json.loads(path.read_text()) if path.is_file() else {}
@@ -218,8 +283,10 @@ def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
     if not any(r.get('outputs') and all(is_current(results / o, r.get('modules'), now) for o in r['outputs'])
                for r in old.get('parts', {}).values()): old = {}   # none of the recorded parts is current: a new reproduction, a new record
     t0 = time.perf_counter()
-    rec = run_parts(parts, results, runs, tiny=tiny, jobs=jobs, budget_s=budget_s, log=log)
+    with (mps_daemon() if mps else contextlib.nullcontext()) as env:
+        rec = run_parts(parts, results, runs, tiny=tiny, jobs=jobs, budget_s=budget_s, log=log, part_env=env)
     wall = time.perf_counter() - t0
+    if mps and env is None: log('[reproduce] --mps: the MPS daemon is not available here; the parts ran in time slices')
     keep = old.get('parts', {}) if bool(old.get('tiny')) == tiny else {}
     stamp, dev = R.code_stamp(), R.env_info()['device']
     merged = dict(keep)                                  # parts this call was not asked for keep their record
@@ -237,7 +304,7 @@ def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
         merged[p.name] = dict(r, outputs=list(p.outputs), device=dev, code_commit=stamp.get('code_commit'),
                               modules=sorted(part_modules(p)), est_s=p.est_s, exclusive=p.exclusive,
                               **(dict(earlier_s=round(earlier, 1)) if earlier else {}))
-    calls = old.get('calls', []) + ([dict(wall_s=round(wall, 1), device=dev, jobs=jobs, budget_s=budget_s,
+    calls = old.get('calls', []) + ([dict(wall_s=round(wall, 1), device=dev, jobs=jobs, budget_s=budget_s, mps=bool(mps and env is not None),
                                           ran=sorted(n for n, r in rec.items() if r['status'] != 'current'),
                                           code_commit=stamp.get('code_commit'), written=R._utc())]
                                     if any(r['status'] != 'current' for r in rec.values()) else [])
@@ -261,6 +328,7 @@ def reproduce_cli(jobs: int = 4,                 # parts trained side by side on
                   runs: str = 'runs/reproduce',  # run directories and saved models
                   docs: bool = False,            # once every part is current: re-execute the notebooks and rebuild the docs
                   tiny: bool = False,            # the CPU check: the parts' --tiny settings into `results` (use a scratch folder)
+                  mps: bool = False,             # run the parts that train side by side under CUDA's MPS (`mps_daemon`)
                   dry_run: bool = False):        # print what would run, run nothing
     "Regenerate every results file the notebooks render, skipping the parts already made by this library code; call again to go on."
     sel = [PART[n] for n in parts.split(',') if n] if parts else list(PARTS)
@@ -269,7 +337,7 @@ def reproduce_cli(jobs: int = 4,                 # parts trained side by side on
     if dry_run:
         for p in todo(sel, at(results), tiny): print(p.name, shlex.join(argv(p, tiny, at(results), at(runs))[3:]))
         return
-    r = reproduce(sel, at(results), at(runs), tiny=tiny, jobs=jobs, budget_s=budget_s, docs=docs)
+    r = reproduce(sel, at(results), at(runs), tiny=tiny, jobs=jobs, budget_s=budget_s, docs=docs, mps=mps)
     raise SystemExit(0 if r['complete'] else 2)
 
 
@@ -743,7 +811,8 @@ def parts_md(results_dir) -> str:
     return '\n'.join(L)
 
 # %% ../nbs/09_reproduce.ipynb #8ff3bc6d
-MADE_BY = {'main_run/metrics.json': "made by the main job (`papermill nbs/04_train.ipynb …`, the call in `results/main_run/COMMAND`)"}
+MADE_BY = {'main_run/metrics.json': "made by the main job (`papermill nbs/04_train.ipynb …`, the call in `results/main_run/COMMAND`)",
+           'sidebyside.json': "made by `compecon-sidebyside` (it measures how parts share the GPU; no page's claim rests on it)"}
 
 def source_line(results_dir, f: str) -> str:
     "Results file `f` as a caption names it: its path, the command of the part that writes it (or that none does), its own stamp's commit and device."
@@ -760,5 +829,5 @@ def source_caption(*files, results_dir=None) -> str:
 
 def unaccounted(results_dir) -> list:
     "Files of `results_dir` that no part writes, nor the main job or the record itself."
-    known = {o for p in PARTS for o in p.outputs} | {'reproduce.json', 'main_run', 'logs'}
+    known = {o for p in PARTS for o in p.outputs} | {'reproduce.json', 'logs'} | {f.split('/')[0] for f in MADE_BY}
     return sorted(f.name for f in Path(results_dir).iterdir() if f.name not in known)
