@@ -261,10 +261,13 @@ def sidebyside_bench(out: str = 'results/sidebyside.json',  # results file
                      runs: str = '/tmp/compecon-sidebyside', # scratch run directories
                      tiny: bool = False):                    # bert-tiny on the CPU, no MPS: the check of this command
     "The same plain-loop training k times side by side on one GPU, in time slices and under MPS (`mps_daemon`): what parts that train side by side get."
-    ks_ = [int(k) for k in ks.split(',')]
-    rows = [dict(mode='time slices', **side_by_side(k, steps, batch_size, task, runs, tiny=tiny)) for k in ks_]
+    ks_, rows = [int(k) for k in ks.split(',')], []
+    def go(mode, k, env=None):
+        rows.append(dict(mode=mode, **side_by_side(k, steps, batch_size, task, runs, env=env, tiny=tiny))); print(rows[-1], flush=True)
+    for k in ks_: go('time slices', k)
     with (contextlib.nullcontext() if tiny else mps_daemon()) as env:
-        if env is not None: rows += [dict(mode='MPS', **side_by_side(k, steps, batch_size, task, runs, env=env)) for k in ks_]
+        if env is not None:
+            for k in ks_: go('MPS', k, env)
     mps = 'not tried (tiny)' if tiny else 'used' if env is not None else 'not available: no nvidia-cuda-mps-control, or no CUDA process starts under it'
     R.write_results(out, dict(rows=rows, mps=mps, config=dict(ks=ks_, steps=steps, batch_size=batch_size, task=task,
                                                               loop='train.fit, engine plain (the market)', tiny=tiny)))
