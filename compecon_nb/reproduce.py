@@ -259,17 +259,21 @@ def sidebyside_bench(out: str = 'results/sidebyside.json',  # results file
                      batch_size: int = 64,                   # the market's batch
                      task: str = 'sick',
                      runs: str = '/tmp/compecon-sidebyside', # scratch run directories
+                     warmup_steps: int = 50,                 # one training first, not recorded (the machine's first CUDA process is slower)
                      tiny: bool = False):                    # bert-tiny on the CPU, no MPS: the check of this command
-    "The same plain-loop training k times side by side on one GPU, in time slices and under MPS (`mps_daemon`): what parts that train side by side get."
-    ks_, rows = [int(k) for k in ks.split(',')], []
+    """The same plain-loop training k times side by side on one GPU, in time slices and under MPS (`mps_daemon`), the two
+    modes taking turns for each k: what parts that train side by side get."""
+    ks_, rows, mps = [int(k) for k in ks.split(',')], [], 'not tried (tiny)' if tiny else 'used'
     def go(mode, k, env=None):
         rows.append(dict(mode=mode, **side_by_side(k, steps, batch_size, task, runs, env=env, tiny=tiny))); print(rows[-1], flush=True)
-    for k in ks_: go('time slices', k)
-    with (contextlib.nullcontext() if tiny else mps_daemon()) as env:
-        if env is not None:
-            for k in ks_: go('MPS', k, env)
-    mps = 'not tried (tiny)' if tiny else 'used' if env is not None else 'not available: no nvidia-cuda-mps-control, or no CUDA process starts under it'
-    R.write_results(out, dict(rows=rows, mps=mps, config=dict(ks=ks_, steps=steps, batch_size=batch_size, task=task,
+    if warmup_steps and not tiny: side_by_side(1, warmup_steps, batch_size, task, runs)
+    for k in ks_:
+        go('time slices', k)
+        if tiny: continue
+        with mps_daemon() as env:
+            if env is None: mps = 'not available: no nvidia-cuda-mps-control, or no CUDA process starts under it'; continue
+            go('MPS', k, env)
+    R.write_results(out, dict(rows=rows, mps=mps, config=dict(ks=ks_, steps=steps, batch_size=batch_size, task=task, warmup_steps=warmup_steps,
                                                               loop='train.fit, engine plain (the market)', tiny=tiny)))
     return rows
 
