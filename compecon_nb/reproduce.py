@@ -223,7 +223,9 @@ def mps_daemon(root='/tmp/compecon-mps', probe_s: float = 120.0):
     try: ok = subprocess.run(probe, env=env, capture_output=True, timeout=probe_s).returncode == 0
     except subprocess.TimeoutExpired: ok = False
     try: yield env if ok else None
-    finally: subprocess.run([exe], input=b'quit\n', env=env, capture_output=True)
+    finally:
+        subprocess.run([exe], input=b'quit\n', env=env, capture_output=True)
+        time.sleep(3)                                         # let it exit before a next daemon starts
 
 # %% ../nbs/09_reproduce.ipynb #6a08ce51
 def _train_argv(task: str, steps: int, batch_size: int, seed: int, out_dir, tiny: bool) -> list:
