@@ -13,12 +13,12 @@ from fastcore.script import call_parse
 from . import runs as R
 
 # %% auto #0
-__all__ = ['TASKS3', 'MARKET_ARGS', 'PARTS', 'PART', 'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF', 'GINI_RISE', 'CUT',
-           'MAX_DROP_PT', 'BERT_BASE', 'MADE_BY', 'Part', 'argv', 'is_current', 'part_modules', 'todo', 'mark_stopped',
-           'run_parts', 'demo_part', 'mps_daemon', 'side_by_side', 'sidebyside_bench', 'reproduce', 'reproduce_cli',
-           'lam_str', 'pm_str', 'read_result', 'model_name', 'source_of', 'source_str', 'gini_change', 'penalty_runs',
-           'penalty_scores', 'claims', 'command', 'claims_md', 'parts_md', 'source_line', 'source_caption',
-           'unaccounted']
+__all__ = ['TASKS3', 'MARKET_ARGS', 'PARTS', 'PART', 'SAME', 'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF', 'GINI_RISE',
+           'CUT', 'MAX_DROP_PT', 'BERT_BASE', 'MADE_BY', 'Part', 'argv', 'is_current', 'part_modules', 'todo',
+           'mark_stopped', 'run_parts', 'demo_part', 'mps_daemon', 'side_by_side', 'sidebyside_bench', 'sidebyside_md',
+           'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result', 'model_name', 'source_of', 'source_str',
+           'gini_change', 'penalty_runs', 'penalty_scores', 'claims', 'command', 'claims_md', 'parts_md', 'source_line',
+           'source_caption', 'unaccounted']
 
 # %% ../nbs/09_reproduce.ipynb #7ab57662
 @dataclass(frozen=True)
@@ -278,6 +278,38 @@ def sidebyside_bench(out: str = 'results/sidebyside.json',  # results file
     R.write_results(out, dict(rows=rows, mps=mps, config=dict(ks=ks_, steps=steps, batch_size=batch_size, task=task, warmup_steps=warmup_steps,
                                                               loop='train.fit, engine plain (the market)', tiny=tiny)))
     return rows
+
+# %% ../nbs/09_reproduce.ipynb #568c4314
+SAME = 0.05    # MPS within ±5 % of time slices: no change worth a daemon
+
+def sidebyside_md(results_dir) -> str:
+    "`<results_dir>/sidebyside.json` as a Markdown table and one line read from it (which k, which mode, what follows)."
+    f = Path(results_dir) / 'sidebyside.json'
+    if not f.is_file(): return '*No `sidebyside.json` in the results folder: `compecon-sidebyside` writes it on a GPU.*'
+    d = R.read_json(f); rows, c = d['rows'], d['config']
+    alone = {r['mode']: r['train_sps'] for r in rows if r['k'] == 1}
+    L = ['| runs side by side | mode | training samples/s, together | per run | per run / one run alone | wall (s) |', '|---|---|---|---|---|---|']
+    for r in rows:
+        per = r['train_sps'] / r['k']
+        L.append(f"| {r['k']} | {r['mode']} | {r['train_sps']:,.0f} | {per:,.0f} | "
+                 + (f"{per / alone[r['mode']]:.2f}" if r['mode'] in alone else '—') + f" | {r['wall_s']:.0f} |")
+    dev = (d.get('env') or {}).get('device', 'GPU')
+    both = sorted(set(r['k'] for r in rows if r['mode'] == 'MPS') & set(r['k'] for r in rows if r['mode'] == 'time slices'))
+    line = f"*{c['loop']}, {c['task']}, batch {c['batch_size']}, {c['steps']} steps a run, on one {dev} (code {(d.get('code') or {}).get('code_commit', '?')[:7]}).*"
+    if not c.get('warmup_steps'): line += " *No warm-up run: the first row was the machine's first CUDA process.*"
+    if not both: return '\n'.join(L + ['', line, '', f"MPS: {d.get('mps')}."])
+    k = both[-1]
+    ts, mps = (next(r['train_sps'] for r in rows if r['k'] == k and r['mode'] == m) for m in ('time slices', 'MPS'))
+    x = mps / ts
+    word = ('changes nothing worth a daemon' if abs(x - 1) <= SAME else 'raises it' if x > 1 else 'lowers it')
+    say = (f"With {k} runs side by side the GPU trains {ts:,.0f} samples/s in time slices and {mps:,.0f} under MPS ({x:.2f}×): "
+           f"MPS {word}.")
+    if abs(x - 1) <= SAME and alone:
+        best = max(alone.values())                          # the faster lone run (a cold first process is the slower)
+        say += (f" Together the {k} runs train {ts / best:.1f}× what one run alone does (each keeps {ts / k / best:.0%} of its rate): "
+                "the GPU has room, and each run waits on its own host thread. A shorter reproduction needs more parts at once "
+                "(shorter ones) or less work, not MPS.")
+    return '\n'.join(L + ['', line, '', say])
 
 # %% ../nbs/09_reproduce.ipynb #d0a48d4a
 def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, jobs: int = 4, budget_s: float = 540.0,
