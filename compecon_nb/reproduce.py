@@ -816,7 +816,9 @@ def _record(results_dir) -> dict:
 
 def _ran(rec: dict | None) -> str:
     if not rec: return 'not recorded in reproduce.json'
-    return (f"{rec.get('status')}" + (f" in {rec['seconds']:.0f} s" if rec.get('seconds') is not None else '')
+    secs = ('' if rec.get('seconds') is None else f" in {rec['seconds']:.0f} s" if not rec.get('earlier_s') else
+            f" in {rec['seconds'] + rec['earlier_s']:.0f} s over more than one call ({rec['seconds']:.0f} s in the last)")
+    return (f"{rec.get('status')}" + secs
             + (f" on {rec['device']}" if rec.get('device') else '') + (f", beside {', '.join(rec['concurrent'])}" if rec.get('concurrent') else ''))
 
 def claims_md(results_dir) -> str:
