@@ -13,12 +13,12 @@ from fastcore.script import call_parse
 from . import runs as R
 
 # %% auto #0
-__all__ = ['TASKS3', 'MARKET_ARGS', 'PARTS', 'PART', 'SAME', 'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF', 'GINI_RISE',
-           'CUT', 'MAX_DROP_PT', 'BERT_BASE', 'MADE_BY', 'Part', 'argv', 'is_current', 'part_modules', 'todo',
-           'mark_stopped', 'run_parts', 'demo_part', 'mps_daemon', 'side_by_side', 'sidebyside_bench', 'sidebyside_md',
-           'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result', 'model_name', 'source_of', 'source_str',
-           'gini_change', 'penalty_runs', 'penalty_scores', 'claims', 'command', 'claims_md', 'parts_md', 'source_line',
-           'source_caption', 'unaccounted']
+__all__ = ['TASKS3', 'MARKET_ARGS', 'PARTS', 'PART', 'SAME', 'SIDEBYSIDE', 'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF',
+           'GINI_RISE', 'CUT', 'MAX_DROP_PT', 'BERT_BASE', 'MADE_BY', 'Part', 'argv', 'is_current', 'part_modules',
+           'todo', 'mark_stopped', 'run_parts', 'demo_part', 'mps_daemon', 'side_by_side', 'sidebyside_bench',
+           'sidebyside_md', 'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result', 'model_name', 'source_of',
+           'source_str', 'gini_change', 'penalty_runs', 'penalty_scores', 'claims', 'command', 'claims_md', 'parts_md',
+           'source_line', 'source_caption', 'unaccounted']
 
 # %% ../nbs/09_reproduce.ipynb #7ab57662
 @dataclass(frozen=True)
@@ -280,36 +280,56 @@ def sidebyside_bench(out: str = 'results/sidebyside.json',  # results file
     return rows
 
 # %% ../nbs/09_reproduce.ipynb #568c4314
-SAME = 0.05    # MPS within ±5 % of time slices: no change worth a daemon
+SAME = 0.05                                              # MPS within ±5 % of time slices: no change worth a daemon
+SIDEBYSIDE = ('sidebyside.json', 'sidebyside_repeat.json')   # compecon-sidebyside's files: the measurement, a second sample
 
-def sidebyside_md(results_dir) -> str:
-    "`<results_dir>/sidebyside.json` as a Markdown table and one line read from it (which k, which mode, what follows)."
-    f = Path(results_dir) / 'sidebyside.json'
-    if not f.is_file(): return '*No `sidebyside.json` in the results folder: `compecon-sidebyside` writes it on a GPU.*'
-    d = R.read_json(f); rows, c = d['rows'], d['config']
-    alone = {r['mode']: r['train_sps'] for r in rows if r['k'] == 1}
-    L = ['| runs side by side | mode | training samples/s, together | per run | per run / one run alone | wall (s) |', '|---|---|---|---|---|---|']
+def _sbs_rows(results_dir, files=SIDEBYSIDE) -> list:
+    "Rows of the side-by-side files present, each with its sample number (1, 2, … in `files` order) and its file's stamp."
+    out = []
+    for n, f in enumerate(files, 1):
+        p = Path(results_dir) / f
+        if not p.is_file(): continue
+        d = R.read_json(p)
+        out += [dict(r, sample=n, file=f, device=(d.get('env') or {}).get('device', '?'),
+                     commit=(d.get('code') or {}).get('code_commit', '?')[:7], config=d['config']) for r in d['rows']]
+    return out
+
+def sidebyside_md(results_dir, files=SIDEBYSIDE) -> str:
+    """compecon-sidebyside's files as a Markdown table (per sample, k and mode: samples/s together and per run, per run against
+    one run alone in time slices) and what they say: MPS against time slices at each k, and what that means for the parts."""
+    rows = _sbs_rows(results_dir, files)
+    if not rows: return '*No `sidebyside.json` in the results folder: `compecon-sidebyside` writes it on a GPU.*'
+    alone = next((r['train_sps'] for r in rows if r['k'] == 1 and r['mode'] == 'time slices'), None)
+    L = ['| sample | runs side by side | mode | training samples/s, together | per run | per run / one run alone | wall (s) |',
+         '|---|---|---|---|---|---|---|']
     for r in rows:
         per = r['train_sps'] / r['k']
-        L.append(f"| {r['k']} | {r['mode']} | {r['train_sps']:,.0f} | {per:,.0f} | "
-                 + (f"{per / alone[r['mode']]:.2f}" if r['mode'] in alone else '—') + f" | {r['wall_s']:.0f} |")
-    dev = (d.get('env') or {}).get('device', 'GPU')
-    both = sorted(set(r['k'] for r in rows if r['mode'] == 'MPS') & set(r['k'] for r in rows if r['mode'] == 'time slices'))
-    line = f"*{c['loop']}, {c['task']}, batch {c['batch_size']}, {c['steps']} steps a run, on one {dev} (code {(d.get('code') or {}).get('code_commit', '?')[:7]}).*"
-    if not c.get('warmup_steps'): line += " *No warm-up run: the first row was the machine's first CUDA process.*"
-    if not both: return '\n'.join(L + ['', line, '', f"MPS: {d.get('mps')}."])
-    k = both[-1]
-    ts, mps = (next(r['train_sps'] for r in rows if r['k'] == k and r['mode'] == m) for m in ('time slices', 'MPS'))
-    x = mps / ts
-    word = ('changes nothing worth a daemon' if abs(x - 1) <= SAME else 'raises it' if x > 1 else 'lowers it')
-    say = (f"With {k} runs side by side the GPU trains {ts:,.0f} samples/s in time slices and {mps:,.0f} under MPS ({x:.2f}×): "
-           f"MPS {word}.")
-    if abs(x - 1) <= SAME and alone:
-        best = max(alone.values())                          # the faster lone run (a cold first process is the slower)
-        say += (f" Together the {k} runs train {ts / best:.1f}× what one run alone does (each keeps {ts / k / best:.0%} of its rate): "
-                "the GPU has room, and each run waits on its own host thread. A shorter reproduction needs more parts at once "
-                "(shorter ones) or less work, not MPS.")
-    return '\n'.join(L + ['', line, '', say])
+        L.append(f"| {r['sample']} | {r['k']} | {r['mode']} | {r['train_sps']:,.0f} | {per:,.0f} | "
+                 + (f"{per / alone:.2f}" if alone else '—') + f" | {r['wall_s']:.0f} |")
+    c = rows[0]['config']
+    src = '; '.join(sorted({f"sample {r['sample']}: `{r['file']}`, code {r['commit']}, {r['device']}, "
+                            f"{'after an unrecorded warm-up run' if r['config'].get('warmup_steps') else 'no warm-up run'}" for r in rows}))
+    L += ['', f"*{c['loop']}, {c['task']}, batch {c['batch_size']}, {c['steps']} steps a run; one run alone: the first sample's "
+              f"k = 1 in time slices. {src}.*"]
+    pairs = []                                               # (sample, k, MPS / time slices)
+    for (s, k) in sorted({(r['sample'], r['k']) for r in rows}):
+        m = {r['mode']: r['train_sps'] for r in rows if (r['sample'], r['k']) == (s, k)}
+        if len(m) == 2: pairs.append((s, k, m['MPS'] / m['time slices']))
+    if not pairs: return '\n'.join(L)
+    say = 'MPS against time slices, same sample and k: ' + ', '.join(f"{x:.2f}× at k = {k}" + (f" (sample {s})" if s > 1 else '')
+                                                                    for s, k, x in pairs) + '.'
+    side = sum(not p.exclusive for p in PARTS)               # parts that can train side by side in a reproduction
+    small = [x for s, k, x in pairs if 1 < k <= side]; big = [x for s, k, x in pairs if k > side]
+    if small and big and all(abs(x - 1) <= SAME for x in small) and min(big) > 1 + SAME and alone:
+        ks_ = max(k for s, k, x in pairs if 1 < k <= side); kb = min(k for s, k, x in pairs if k > side)
+        per = lambda k, mode: next(r['train_sps'] / k for r in rows if (r['sample'], r['k'], r['mode']) == (1, k, mode))
+        say += (f" A reproduction trains at most {side} parts side by side. At {ks_} runs MPS changes nothing: each run keeps "
+                f"{per(ks_, 'time slices') / alone:.0%} of a lone run's rate in time slices, so the GPU has room. At {kb} runs time slices "
+                f"crowd (each keeps {per(kb, 'time slices') / alone:.0%}) and MPS trains {min(big):.2f}× as much or more. So `--mps` helps "
+                "a reproduction only once it trains more, shorter parts at once; the timing parts run alone and without it.")
+    elif all(abs(x - 1) <= SAME for s, k, x in pairs):
+        say += ' MPS changes nothing worth a daemon here.'
+    return '\n'.join(L + ['', say])
 
 # %% ../nbs/09_reproduce.ipynb #d0a48d4a
 def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, jobs: int = 4, budget_s: float = 540.0,
@@ -855,7 +875,8 @@ def parts_md(results_dir) -> str:
 
 # %% ../nbs/09_reproduce.ipynb #8ff3bc6d
 MADE_BY = {'main_run/metrics.json': "made by the main job (`papermill nbs/04_train.ipynb …`, the call in `results/main_run/COMMAND`)",
-           'sidebyside.json': "made by `compecon-sidebyside` (it measures how parts share the GPU; no page's claim rests on it)"}
+           'sidebyside.json': "made by `compecon-sidebyside --ks 1,6,12` (it measures how parts share the GPU; no claim of the paper rests on it)",
+           'sidebyside_repeat.json': "made by `compecon-sidebyside --ks 12 --warmup-steps 0 --out results/sidebyside_repeat.json` (a second sample)"}
 
 def source_line(results_dir, f: str) -> str:
     "Results file `f` as a caption names it: its path, the command of the part that writes it (or that none does), its own stamp's commit and device."
