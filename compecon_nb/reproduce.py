@@ -14,11 +14,11 @@ from . import runs as R
 
 # %% auto #0
 __all__ = ['TASKS3', 'MARKET_ARGS', 'PARTS', 'PART', 'SAME', 'SIDEBYSIDE', 'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF',
-           'GINI_RISE', 'CUT', 'MAX_DROP_PT', 'BERT_BASE', 'MADE_BY', 'Part', 'argv', 'is_current', 'part_modules',
-           'todo', 'mark_stopped', 'run_parts', 'demo_part', 'mps_daemon', 'side_by_side', 'sidebyside_bench',
-           'sidebyside_md', 'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result', 'model_name', 'source_of',
-           'source_str', 'gini_change', 'penalty_runs', 'penalty_scores', 'claims', 'command', 'claims_md', 'parts_md',
-           'source_line', 'source_caption', 'unaccounted']
+           'GINI_RISE', 'CUT', 'MAX_DROP_PT', 'BERT_BASE', 'MADE_BY', 'Part', 'argv', 'is_tiny', 'is_current',
+           'part_modules', 'todo', 'mark_stopped', 'run_parts', 'demo_part', 'mps_daemon', 'side_by_side',
+           'sidebyside_bench', 'sidebyside_md', 'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result',
+           'model_name', 'source_of', 'source_str', 'gini_change', 'penalty_runs', 'penalty_scores', 'claims',
+           'command', 'claims_md', 'parts_md', 'source_line', 'source_caption', 'unaccounted']
 
 # %% ../nbs/09_reproduce.ipynb #7ab57662
 @dataclass(frozen=True)
@@ -88,15 +88,20 @@ def argv(part: Part, tiny: bool, results, runs, budget: float = 1e9) -> list:
            f'a = vars(anno_parser(f).parse_args()); a.pop("pdb", None); a.pop("xtra", None); f(**a)')
     return [sys.executable, '-c', run, *[a.format(**fill) for a in args]]
 
-def is_current(path, modules=None, now: dict | None = None) -> bool:
+def is_tiny(d: dict) -> bool:
+    "Whether a results file's contents come from a command's `--tiny` CPU check (each command records it in its own place)."
+    c = d.get('config') if isinstance(d.get('config'), dict) else {}
+    return bool(d.get('tiny') or c.get('tiny') or c.get('model') == 'bert-tiny')
+
+def is_current(path, modules=None, now: dict | None = None, tiny: bool = False) -> bool:
     """Whether results file `path` was written, complete, by the library code that runs now: each of `modules` (default: all)
-    has the hash its stamp recorded (`now`: the current `runs.module_hashes()`), and it is neither a partial file nor one
-    that skipped units for lack of time."""
+    has the hash its stamp recorded (`now`: the current `runs.module_hashes()`), it is neither a partial file nor one
+    that skipped units for lack of time, and it is of the run asked for: the full one, or the `tiny` CPU check."""
     p = Path(path)
     if not p.is_file(): return False
     try: d = json.loads(p.read_text())
     except (OSError, ValueError): return False
-    return R.same_code(d, modules, now) and not d.get('partial') and not d.get('skipped')
+    return R.same_code(d, modules, now) and not d.get('partial') and not d.get('skipped') and is_tiny(d) == tiny
 
 def part_modules(part: Part) -> set:
     "The library modules a part's results depend on: its command's module and what that imports."
@@ -108,7 +113,7 @@ def todo(parts, results, tiny: bool = False) -> list:
     "The parts still to run, in order: those of the check asked for (`tiny`) with some output that is not current."
     now = R.module_hashes()
     return [p for p in parts if (not tiny or p.tiny is not None)
-            and not all(is_current(Path(results) / o, part_modules(p), now) for o in p.outputs)]
+            and not all(is_current(Path(results) / o, part_modules(p), now, tiny) for o in p.outputs)]
 
 def _stop(proc, grace: float = 20.0):
     "Stop a part's process group: SIGTERM, then SIGKILL after `grace` seconds."
@@ -160,7 +165,7 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
             fh.close(); del running[n]
             r = rec[n]; r.update(rc=rc, seconds=round(time.monotonic() - start, 1))
             if r['status'] != 'stopped':
-                r['status'] = ('done' if rc == 0 and all(is_current(results / o, part_modules(p)) for o in p.outputs) else
+                r['status'] = ('done' if rc == 0 and all(is_current(results / o, part_modules(p), tiny=tiny) for o in p.outputs) else
                                'stopped' if rc == 0 and any(_units_left(results / o) for o in p.outputs) else 'failed')
             log(f"[reproduce] {n}: {r['status']} in {r['seconds']:.0f} s (rc {rc})")
         reserve = sum(p.est_s for p in pending if p.exclusive and not ready(p))   # for timing parts that wait on this call's parts
@@ -255,7 +260,7 @@ def side_by_side(k: int, steps: int, batch_size: int = 64, task: str = 'sick', r
                 run_sps=[round(s, 1) for s in sps], train_s=[round(x['train_time_s'], 2) for x in m])
 
 @call_parse
-def sidebyside_bench(out: str = 'results/sidebyside.json',  # results file
+def sidebyside_bench(out: str = None,                       # results file (default results/sidebyside.json; with --tiny, under `runs`)
                      ks: str = '1,6',                        # how many trainings side by side (comma list)
                      steps: int = 300,                       # training steps of each
                      batch_size: int = 64,                   # the market's batch
@@ -265,6 +270,7 @@ def sidebyside_bench(out: str = 'results/sidebyside.json',  # results file
                      tiny: bool = False):                    # bert-tiny on the CPU, no MPS: the check of this command
     """The same plain-loop training k times side by side on one GPU, in time slices and under MPS (`mps_daemon`), the two
     modes taking turns for each k: what parts that train side by side get."""
+    out = out or (str(Path(runs) / 'sidebyside.json') if tiny else 'results/sidebyside.json')   # a check never overwrites the results
     ks_, rows, mps = [int(k) for k in ks.split(',')], [], 'not tried (tiny)' if tiny else 'used'
     def go(mode, k, env=None):
         rows.append(dict(mode=mode, **side_by_side(k, steps, batch_size, task, runs, env=env, tiny=tiny))); print(rows[-1], flush=True)
@@ -341,7 +347,7 @@ def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
     results, path = Path(results), Path(results) / 'reproduce.json'
     old = json.loads(path.read_text()) if path.is_file() else {}
     now = R.module_hashes()
-    if not any(r.get('outputs') and all(is_current(results / o, r.get('modules'), now) for o in r['outputs'])
+    if not any(r.get('outputs') and all(is_current(results / o, r.get('modules'), now, tiny) for o in r['outputs'])
                for r in old.get('parts', {}).values()): old = {}   # none of the recorded parts is current: a new reproduction, a new record
     t0 = time.perf_counter()
     with (mps_daemon() if mps else contextlib.nullcontext()) as env:
@@ -395,6 +401,8 @@ def reproduce_cli(jobs: int = 4,                 # parts trained side by side on
     sel = [PART[n] for n in parts.split(',') if n] if parts else list(PARTS)
     root = R.repo_root()
     at = lambda x: Path(x) if Path(x).is_absolute() else root / x
+    if tiny and at(results).resolve() == (root / 'results').resolve():
+        raise SystemExit('compecon-reproduce: --tiny writes bert-tiny results; give it a scratch folder, e.g. --results /tmp/r')
     if dry_run:
         for p in todo(sel, at(results), tiny): print(p.name, shlex.join(argv(p, tiny, at(results), at(runs))[3:]))
         return

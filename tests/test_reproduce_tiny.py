@@ -28,6 +28,11 @@ def test_second_call_does_nothing(tiny_run):
     assert all(r['status'] == 'current' for r in again['parts'].values()) and again['wall_s'] < 30
     assert len(json.loads((d / 'results' / 'reproduce.json').read_text())['calls']) == 1
 
+def test_tiny_results_are_not_the_reproduction(tiny_run):
+    "Tiny files say they are tiny: a full reproduction into the same folder runs every part again instead of keeping them."
+    d, _ = tiny_run
+    assert [p.name for p in todo(PARTS, d / 'results')] == [p.name for p in PARTS]
+
 def test_market_served_from_saved_models(tiny_run):
     d, _ = tiny_run
     m = json.loads((d / 'results' / 'market.json').read_text())
