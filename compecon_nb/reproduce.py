@@ -313,7 +313,7 @@ def sidebyside_md(results_dir, files=SIDEBYSIDE) -> str:
         L.append(f"| {r['sample']} | {r['k']} | {r['mode']} | {r['train_sps']:,.0f} | {per:,.0f} | "
                  + (f"{per / alone:.2f}" if alone else '—') + f" | {r['wall_s']:.0f} |")
     c = rows[0]['config']
-    src = '; '.join(sorted({f"sample {r['sample']}: `{r['file']}`, code {r['commit']}, {r['device']}, "
+    src = '; '.join(sorted({f"Sample {r['sample']}: `{r['file']}`, code {r['commit']}, {r['device']}, "
                             f"{'after an unrecorded warm-up run' if r['config'].get('warmup_steps') else 'no warm-up run'}" for r in rows}))
     L += ['', f"*{c['loop']}, {c['task']}, batch {c['batch_size']}, {c['steps']} steps a run; one run alone: the first sample's "
               f"k = 1 in time slices. {src}.*"]
