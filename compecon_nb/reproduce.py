@@ -141,8 +141,8 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
               logs=None, log=print, poll: float = 0.5, part_env: dict | None = None) -> dict:
     """Run the parts whose outputs are not current (the others are skipped): first, alone, the `exclusive` (timing) parts that
     can run, on an idle GPU; then the others in order, up to `jobs` at a time, and an exclusive part once the parts it needs
-    are done (`part_env`: the environment of the parts that are not exclusive, e.g. `mps_daemon`'s). A part starts only when it fits in what is left of `budget_s` (after the time kept for exclusive parts still
-    waiting; for a part that takes --budget-s, one unit must fit, and it is told the rest); one running at the deadline is stopped.
+    are done (`part_env`: the environment of the parts that are not exclusive, e.g. `mps_daemon`'s). A part starts only when
+    it fits in what is left of `budget_s` (after the time kept for exclusive parts still waiting; for a part that takes --budget-s, one unit must fit, and it is told the rest); one running at the deadline is stopped.
     -> {name: dict(status, seconds, rc, log, concurrent)}; status: current | done | failed | stopped (at the deadline, or it left units for lack of time) | not started."""
     results, runs = Path(results), Path(runs)
     logs = Path(logs) if logs else results / 'logs'
@@ -342,8 +342,9 @@ def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
               docs: bool = False, mps: bool = False, log=print) -> dict:
     """One call of the reproduction: `run_parts`, then its record merged into `<results>/reproduce.json` (per part: status,
     seconds, commit, device, what ran beside it; per call: wall time), and with `docs` — once every part is current — the
-    notebooks re-executed and the docs rebuilt. With `mps` the parts that train side by side run under `mps_daemon`. A call that finds no results file current (new code for every part) starts
-    the record afresh, so its calls and device time are those of one reproduction."""
+    notebooks re-executed and the docs rebuilt. With `mps` the parts that train side by side run under `mps_daemon`. A call
+    that finds no results file current (new code for every part) starts the record afresh, so its calls and device time are
+    those of one reproduction."""
     results, path = Path(results), Path(results) / 'reproduce.json'
     old = json.loads(path.read_text()) if path.is_file() else {}
     now = R.module_hashes()
