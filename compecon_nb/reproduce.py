@@ -405,7 +405,9 @@ def reproduce_cli(jobs: int = 4,                 # parts trained side by side on
     if tiny and at(results).resolve() == (root / 'results').resolve():
         raise SystemExit('compecon-reproduce: --tiny writes bert-tiny results; give it a scratch folder, e.g. --results /tmp/r')
     if dry_run:
-        for p in todo(sel, at(results), tiny): print(p.name, shlex.join(argv(p, tiny, at(results), at(runs))[3:]))
+        left = todo(sel, at(results), tiny)
+        for p in left: print(p.name, shlex.join(argv(p, tiny, at(results), at(runs))[3:]))
+        if not left: print(f'every part is current in {at(results)}: nothing to run')
         return
     r = reproduce(sel, at(results), at(runs), tiny=tiny, jobs=jobs, budget_s=budget_s, docs=docs, mps=mps)
     raise SystemExit(0 if r['complete'] else 2)
