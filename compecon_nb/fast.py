@@ -499,7 +499,7 @@ def bench_configs(tasks=('sick', 'stsb', 'cola'), lams=(0.0, 1e-4), seed: int = 
     base = dict(model='minilm', seed=seed, epochs=epochs, batch_size=batch_size, lr=lr, warmup=0.1, max_grad_norm=1.0,
                 max_seq_len=128, lam_units='paper', select='last', patience=0, time_inference=False, overwrite=True)
     if tiny: base.update(BENCH_TINY)
-    return [dict(base, task=t, lam=float(l), **({'lr': float(r)} if r != lr else {}))
+    return [dict(base, task=t, lam=float(l), lr=float(r))
             for t in tasks for l, r in [(l, lr) for l in lams] + [(0.0, r) for r in lrs if float(r) != lr]]
 
 def fit_row(m: dict, n_train: int, peak_mem_mib=None) -> dict:

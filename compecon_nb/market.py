@@ -486,7 +486,7 @@ def _resumable(path, tiny: bool) -> dict:
     p = Path(path)
     if not p.is_file(): return empty
     old = json.loads(p.read_text())
-    if not R.same_code(old, R.module_deps('market')) or bool(old.get('tiny')) != bool(tiny): return empty
+    if not R.same_code(old, R.module_deps('market')) or R.is_tiny(old) != bool(tiny): return empty
     done = {(r['task'], r['seed']) for r in old['rows']}
     return dict(rows=old['rows'], trajectory=old.get('trajectory', []), done=done)
 

@@ -22,8 +22,8 @@ __all__ = ['LEVELS', 'FAMILIES', 'HEAT_EX', 'DATASETS', 'METRIC_OF', 'LAM_FILES'
            'ABLATION_FILES', 'TOL', 'layer_blocks', 'kept_agents', 'Gates', 'agent_gates', 'importance', 'prune_plan',
            'prune', 'pruned_flops', 'mean_flops', 'counted_gflops', 'evaluate', 'recover', 'finetune', 'pareto_front',
            'best_at_budget', 'frontier_gap', 'point_name', 'sweep', 'main', 'baseline', 'attention_maps',
-           'pruning_experiment', 'model_dims', 'executed_gflops', 'lam_rows', 'prune_rows', 'mean_std', 'pm',
-           'family_points', 'dominance', 'majority_share', 'collapsed', 'origin', 'load_results', 'compare',
+           'merge_pruning', 'pruning_experiment', 'model_dims', 'executed_gflops', 'lam_rows', 'prune_rows', 'mean_std',
+           'pm', 'family_points', 'dominance', 'majority_share', 'collapsed', 'origin', 'load_results', 'compare',
            'pareto_figure', 'front_table', 'dominance_table', 'pruning_table', 'pick', 'contrast_lam', 't4_spec',
            'table4', 't4_note', 'ablation_rows', 'ablation_note', 'fig7', 'heat_stats', 'fig6', 'table1_2',
            'table3_repro', 'verdict', 'task_facts', 'conclusion_md']
@@ -394,12 +394,29 @@ HEAT_EX = ('A man is playing a guitar on the stage', 'A person is playing an ins
 
 def _floats(s) -> list: return [float(x) for x in str(s).split(',') if x.strip()]
 
+def merge_pruning(paths, out) -> dict:
+    """One results file of `pruning_experiment` from several (one per task): runs, points, errors and skipped units joined, the
+    tasks of each in the config, Fig 6's maps from the file that has them, each file's stamp kept under `parts`; partial
+    when any of them is."""
+    from compecon_nb.runs import write_results
+    ps = [json.loads(Path(q).read_text()) for q in paths]
+    cat = lambda k: [x for p in ps for x in p.get(k) or []]
+    cfg = dict(ps[0]['config'], tasks=[t for p in ps for t in p['config']['tasks']],
+               extra_tasks=[t for p in ps for t in p['config']['extra_tasks']])
+    res = dict(config=cfg, runs=cat('runs'), points=cat('points'), heatmap=next((p['heatmap'] for p in ps if p.get('heatmap')), None),
+               errors=cat('errors'), skipped=cat('skipped'), seconds=round(sum(p.get('seconds', 0) for p in ps), 1),
+               parts=[dict(file=Path(q).name, code=p.get('code'), device=(p.get('env') or {}).get('device'), written=p.get('written'),
+                           seconds=p.get('seconds')) for q, p in zip(paths, ps)],
+               **({'partial': 'a merged file is partial'} if any(p.get('partial') for p in ps) else {}))
+    write_results(out, res)
+    return res
+
 @call_parse
 def pruning_experiment(out: str = 'results/pruning.json',        # results file (written by runs.write_results)
                        tasks: str = 'sick,stsb,cola',            # tasks pruned from seed 0
                        levels: str = '0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9',  # fractions of agents removed
                        extra_seeds: str = '1,2',                 # more seeds ('both' family at `extra_levels`)
-                       extra_tasks: str = 'stsb,cola',           # tasks of the extra seeds
+                       extra_tasks: str = 'sick,stsb,cola',      # tasks of the extra seeds
                        extra_levels: str = '0.2,0.4,0.6,0.8',
                        recover_levels: str = '0.3,0.5',          # levels also recovered ('both' family)
                        recover_steps: int = 100,                 # recovery fine-tune steps (train.fit(init=pruned model))
@@ -412,10 +429,13 @@ def pruning_experiment(out: str = 'results/pruning.json',        # results file 
                        dense_runs: str = 'runs/table3',          # Table 3's run directories: its λ = 0 runs are the dense models
                        runs_dir: str = 'runs/prune',             # run directories of the recovery fine-tunes
                        device: str = 'auto',
-                       tiny: bool = False):                      # CPU check: bert-tiny, 64 rows, 2 levels, one task
+                       tiny: bool = False,                       # CPU check: bert-tiny, 64 rows, 2 levels, one task
+                       merge: str = ''):                         # comma list of results files (one per task) to merge into `out`, no pruning
     """The post-hoc pruning experiment (§5.2–5.4, Figs 4–6): one results file for this notebook. The dense models are Table 3's
     λ = 0 runs and Fig 6's high-λ model is Table 3's λ = `heatmap_lam` run (`train.table3_config` in `dense_runs`, read back
-    when Table 3 trained them, else trained by `train.trained_run`)."""
+    when Table 3 trained them, else trained by `train.trained_run`). Run per task (`--tasks t --extra-tasks t`), the files
+    are joined by `--merge` (`merge_pruning`)."""
+    if merge: return merge_pruning([x for x in merge.split(',') if x], out)
     import traceback
     from compecon_nb import train as T
     from compecon_nb.data import load_model

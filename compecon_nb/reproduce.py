@@ -13,12 +13,13 @@ from fastcore.script import call_parse
 from . import runs as R
 
 # %% auto #0
-__all__ = ['TASKS3', 'MARKET_ARGS', 'PARTS', 'PART', 'SAME', 'SIDEBYSIDE', 'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF',
-           'GINI_RISE', 'CUT', 'MAX_DROP_PT', 'BERT_BASE', 'MADE_BY', 'Part', 'argv', 'is_tiny', 'is_current',
-           'part_modules', 'todo', 'mark_stopped', 'run_parts', 'demo_part', 'mps_daemon', 'side_by_side',
-           'sidebyside_bench', 'sidebyside_md', 'reproduce', 'reproduce_cli', 'lam_str', 'pm_str', 'read_result',
-           'model_name', 'source_of', 'source_str', 'gini_change', 'penalty_runs', 'penalty_scores', 'claims',
-           'command', 'claims_md', 'parts_md', 'source_line', 'source_caption', 'unaccounted']
+__all__ = ['TASKS3', 'SEEDS3', 'MARKET_ARGS', 'MARKET_FILES', 'PRUNING_FILES', 'PARTS', 'PART', 'JOBS', 'SAME', 'SIDEBYSIDE',
+           'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF', 'GINI_RISE', 'CUT', 'MAX_DROP_PT', 'BERT_BASE',
+           'MADE_BY', 'Part', 'argv', 'warm_part', 'is_current', 'part_modules', 'todo', 'mark_stopped', 'run_parts',
+           'demo_part', 'mps_daemon', 'side_by_side', 'sidebyside_bench', 'sidebyside_md', 'reproduce', 'reproduce_cli',
+           'lam_str', 'pm_str', 'read_result', 'model_name', 'source_of', 'source_str', 'gini_change', 'penalty_runs',
+           'penalty_scores', 'claims', 'command', 'claims_md', 'parts_md', 'source_line', 'source_caption',
+           'unaccounted']
 
 # %% ../nbs/09_reproduce.ipynb #7ab57662
 @dataclass(frozen=True)
@@ -35,17 +36,34 @@ class Part:
     exclusive: bool = False     # it times something: runs alone on the device
     after: tuple = ()           # parts that must be done first
     renders: tuple = ()         # notebooks that render its outputs
+    warm: tuple | None = None   # an exclusive part's arguments for a run beside the training parts, into scratch files, that
+                                #   fills the compile caches its timed run then reads (torch.compile's caches live on disk)
 
 TASKS3 = ('sick', 'stsb', 'cola')
+SEEDS3 = (0, 1, 2)
 MARKET_ARGS = ('--teacher-epochs', '2', '--market-epochs', '2', '--ft-epochs', '0.5', '--batch-size', '64')
+MARKET_FILES = tuple(f'market_{t}_s{s}.json' for t in TASKS3 for s in SEEDS3)
+PRUNING_FILES = tuple(f'pruning_{t}.json' for t in TASKS3)
+
+def _market_part(t: str, s: int) -> Part:
+    "The market grid of one task and seed; seed 0 saves the models the market part serves."
+    out, save = f'{{results}}/market_{t}_s{s}.json', ('--save-models', '{runs}/market_models') if s == 0 else ()
+    return Part(f'market_{t}_s{s}', (f'market_{t}_s{s}.json',), 'compecon_nb.market:market_cli',
+                ('--tasks', t, '--seeds', str(s), '--out', out, '--no-serve', *save, '--budget-s', '{budget}', *MARKET_ARGS),
+                ('--tiny', '--tasks', t, '--seeds', str(s), '--out', out, '--no-serve', *save) if (t, s) == ('sick', 0) else None,
+                est_s=300, renders=('05b_market',))
+
+def _pruning_part(t: str) -> Part:
+    "Post-hoc pruning of one task's dense models (Table 3's λ = 0 runs), every seed; SICK's also draws Fig 6's maps."
+    out = f'{{results}}/pruning_{t}.json'
+    where = ('--out', out, '--runs-dir', '{runs}/prune', '--dense-runs', '{runs}/table3')
+    return Part(f'pruning_{t}', (f'pruning_{t}.json',), 'compecon_nb.prune:pruning_experiment',
+                ('--tasks', t, '--extra-tasks', t, *where, '--budget-s', '{budget}'),
+                ('--tiny', '--tasks', t, '--extra-tasks', t, *where) if t == 'sick' else None,
+                est_s=240, after=('table3',), renders=('05_ablations',))   # one call: a new call starts it over
 
 PARTS = (
-    *[Part(f'market_{t}', (f'market_{t}.json',), 'compecon_nb.market:market_cli',
-           ('--tasks', t, '--out', f'{{results}}/market_{t}.json', '--no-serve', '--save-models', '{runs}/market_models',
-            '--budget-s', '{budget}', *MARKET_ARGS),
-           ('--tiny', '--tasks', t, '--out', f'{{results}}/market_{t}.json', '--no-serve', '--save-models',
-            '{runs}/market_models') if t == 'sick' else None,
-           est_s=480, unit_s=170, renders=('05b_market',)) for t in TASKS3],
+    *[_market_part(t, s) for t in TASKS3 for s in SEEDS3],
     Part('table3', ('table3.json',), 'compecon_nb.train:table3_cli',
          ('--out', '{results}/table3.json', '--runs-dir', '{runs}/table3'),
          ('--tiny', '--out', '{results}/table3.json', '--runs-dir', '{runs}/table3', '--tasks', 'sick', '--seeds', '0', '--lams', '0,1e-2'),
@@ -57,24 +75,27 @@ PARTS = (
     Part('scarcity', ('scarcity.json',), 'compecon_nb.scarcity:scarcity_experiment',
          ('--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity', '--dense-runs', '{runs}/table3'),
          ('--tiny', '--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity', '--dense-runs', '{runs}/table3'),
-         est_s=150, after=('table3',), renders=('03_scarcity', '05_ablations')),
+         est_s=190, after=('table3',), renders=('03_scarcity', '05_ablations')),
+    *[_pruning_part(t) for t in TASKS3],
     Part('pruning', ('pruning.json',), 'compecon_nb.prune:pruning_experiment',
-         ('--out', '{results}/pruning.json', '--runs-dir', '{runs}/prune', '--dense-runs', '{runs}/table3', '--budget-s', '{budget}'),
-         ('--tiny', '--out', '{results}/pruning.json', '--runs-dir', '{runs}/prune', '--dense-runs', '{runs}/table3'),
-         est_s=300, after=('table3',), renders=('05_ablations', '07_explorer')),   # one call: a new call starts it over
+         ('--merge', ','.join(f'{{results}}/{f}' for f in PRUNING_FILES), '--out', '{results}/pruning.json'),
+         ('--tiny', '--merge', '{results}/pruning_sick.json', '--out', '{results}/pruning.json'),
+         est_s=15, after=tuple(f'pruning_{t}' for t in TASKS3), renders=('05_ablations', '07_explorer')),
     Part('market', ('market.json',), 'compecon_nb.market:market_cli',
-         ('--merge', ','.join(f'{{results}}/market_{t}.json' for t in TASKS3), '--serve-from', '{runs}/market_models',
+         ('--merge', ','.join(f'{{results}}/{f}' for f in MARKET_FILES), '--serve-from', '{runs}/market_models',
           '--out', '{results}/market.json', '--serve-batches', '256,1024', '--serve-runtimes', 'graphs'),
-         ('--tiny', '--merge', '{results}/market_sick.json', '--serve-from', '{runs}/market_models', '--out', '{results}/market.json'),
-         est_s=120, exclusive=True, after=tuple(f'market_{t}' for t in TASKS3), renders=('05b_market', 'index')),
+         ('--tiny', '--merge', '{results}/market_sick_s0.json', '--serve-from', '{runs}/market_models', '--out', '{results}/market.json'),
+         est_s=80, exclusive=True, after=tuple(f'market_{t}_s{s}' for t in TASKS3 for s in SEEDS3), renders=('05b_market', 'index')),
     Part('serving', ('serving.json',), 'compecon_nb.serve:serve_cli',
          ('--out', '{results}/serving.json', '--dense-run', '{runs}/table3/sick/both/lam0-s0'),
-         None, est_s=110, exclusive=True, after=('table3',), renders=('06b_serve', '05b_market', 'index')),
+         None, est_s=120, exclusive=True, after=('table3',), renders=('06b_serve', '05b_market', 'index')),
     Part('fastbench', ('fast_bench.json',), 'compecon_nb.fast:fast_bench_cli',
-         ('--out', '{results}/fast_bench.json', '--lrs', '2e-5,5e-5,3e-4'), None, est_s=350, exclusive=True,
-         renders=('04b_fast', '04_train', 'index')),
+         ('--out', '{results}/fast_bench.json', '--lrs', '2e-5,5e-5,3e-4'), None, est_s=300, exclusive=True,
+         renders=('04b_fast', '04_train', 'index'),
+         warm=('--out', '{runs}/warm/fast_bench.json', '--epochs', '1', '--trainer', 'False')),   # the same compiled steps, one epoch
 )
 PART = {p.name: p for p in PARTS}
+JOBS = 12          # parts trained side by side by default: the market's 9 task × seed parts, Table 3, its ablation, a warm-up
 
 
 # %% ../nbs/09_reproduce.ipynb #a988c72c
@@ -88,10 +109,9 @@ def argv(part: Part, tiny: bool, results, runs, budget: float = 1e9) -> list:
            f'a = vars(anno_parser(f).parse_args()); a.pop("pdb", None); a.pop("xtra", None); f(**a)')
     return [sys.executable, '-c', run, *[a.format(**fill) for a in args]]
 
-def is_tiny(d: dict) -> bool:
-    "Whether a results file's contents come from a command's `--tiny` CPU check (each command records it in its own place)."
-    c = d.get('config') if isinstance(d.get('config'), dict) else {}
-    return bool(d.get('tiny') or c.get('tiny') or c.get('model') == 'bert-tiny')
+def warm_part(p: Part) -> Part:
+    "The warm-up run of exclusive part `p` as a part of its own (`<name>.warm`): no results files, trains beside the others."
+    return Part(f'{p.name}.warm', (), p.call, p.warm, est_s=p.est_s)
 
 def is_current(path, modules=None, now: dict | None = None, tiny: bool = False) -> bool:
     """Whether results file `path` was written, complete, by the library code that runs now: each of `modules` (default: all)
@@ -101,7 +121,7 @@ def is_current(path, modules=None, now: dict | None = None, tiny: bool = False) 
     if not p.is_file(): return False
     try: d = json.loads(p.read_text())
     except (OSError, ValueError): return False
-    return R.same_code(d, modules, now) and not d.get('partial') and not d.get('skipped') and is_tiny(d) == tiny
+    return R.same_code(d, modules, now) and not d.get('partial') and not d.get('skipped') and R.is_tiny(d) == tiny
 
 def part_modules(part: Part) -> set:
     "The library modules a part's results depend on: its command's module and what that imports."
@@ -139,11 +159,13 @@ def _units_left(path) -> bool:
 
 def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, jobs: int = 1, budget_s: float = 540.0,
               logs=None, log=print, poll: float = 0.5, part_env: dict | None = None) -> dict:
-    """Run the parts whose outputs are not current (the others are skipped): first, alone, the `exclusive` (timing) parts that
-    can run, on an idle GPU; then the others in order, up to `jobs` at a time, and an exclusive part once the parts it needs
-    are done (`part_env`: the environment of the parts that are not exclusive, e.g. `mps_daemon`'s). A part starts only when
-    it fits in what is left of `budget_s` (after the time kept for exclusive parts still waiting; for a part that takes --budget-s, one unit must fit, and it is told the rest); one running at the deadline is stopped.
-    -> {name: dict(status, seconds, rc, log, concurrent)}; status: current | done | failed | stopped (at the deadline, or it left units for lack of time) | not started."""
+    """Run the parts whose outputs are not current (the others are skipped): the parts that train, up to `jobs` at a time in
+    order as the parts they need are done (`part_env`: their environment, e.g. `mps_daemon`'s), with the warm-up runs of the
+    timing parts among them; then, once none of those can start, the `exclusive` (timing) parts one at a time on an idle GPU.
+    A part starts only when it fits in what is left of `budget_s` (for a part that takes --budget-s, one unit must fit, and it
+    is told the rest); one running at the deadline is stopped.
+    -> {name: dict(status, seconds, rc, log, concurrent[, warm])}; status: current | done | failed | stopped (at the deadline, or
+    it left units for lack of time) | not started; `warm`: the record of a timing part's warm-up run."""
     results, runs = Path(results), Path(runs)
     logs = Path(logs) if logs else results / 'logs'
     for d in (results, runs, logs): d.mkdir(parents=True, exist_ok=True)
@@ -151,9 +173,15 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
     chosen = [p for p in parts if not tiny or p.tiny is not None]
     pending = todo(chosen, results, tiny)
     rec = {p.name: dict(status='current') for p in chosen if p not in pending}
-    names, running = {p.name for p in chosen}, {}
+    warm = {p.name: warm_part(p) for p in pending if p.warm and p.exclusive and not tiny}
+    pending = list(warm.values()) + pending                                  # warm-ups first: compiling is slow
+    names, running = {p.name for p in chosen} | {w.name for w in warm.values()}, {}
     ok = lambda n: n not in names or rec.get(n, {}).get('status') in ('current', 'done')
-    ready = lambda p: all(ok(a) for a in p.after)
+    ended = lambda n: rec.get(n, {}).get('status') in ('done', 'failed', 'stopped')          # a failed warm-up only costs time
+    ready = lambda p: all(ok(a) for a in p.after) and (p.name not in warm or ended(warm[p.name].name))
+    fits = lambda p, now: (p.unit_s or p.est_s) <= deadline - now
+    env = lambda p: {**(os.environ if p.exclusive or part_env is None else part_env), 'PYTHONUNBUFFERED': '1',
+                     **({} if p.exclusive or 'OMP_NUM_THREADS' in os.environ else {'OMP_NUM_THREADS': str(max(1, (os.cpu_count() or 1) // max(1, jobs)))})}
     while True:
         now = time.monotonic()
         for n, (proc, start, since, p, fh) in list(running.items()):
@@ -168,32 +196,30 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
                 r['status'] = ('done' if rc == 0 and all(is_current(results / o, part_modules(p), tiny=tiny) for o in p.outputs) else
                                'stopped' if rc == 0 and any(_units_left(results / o) for o in p.outputs) else 'failed')
             log(f"[reproduce] {n}: {r['status']} in {r['seconds']:.0f} s (rc {rc})")
-        reserve = sum(p.est_s for p in pending if p.exclusive and not ready(p))   # for timing parts that wait on this call's parts
-        queue = ([p for p in pending if p.exclusive and ready(p)] if not running else []) + [p for p in pending if not p.exclusive]
+        for p in [p for p in pending if any(rec.get(a, {}).get('status') in ('failed', 'stopped', 'not started') for a in p.after)]:
+            pending.remove(p); rec[p.name] = dict(status='not started', reason='a part it needs did not finish')
+        trains = [p for p in pending if not p.exclusive]
+        idle = not running and not any(ready(p) and fits(p, now) for p in trains)
+        queue = [p for p in pending if p.exclusive and ready(p)] if idle else trains   # timing parts: last, alone
         for p in queue:
             if any(q.exclusive for *_, q, _ in running.values()) or len(running) >= jobs: break
-            if not ready(p):
-                if any(rec.get(a, {}).get('status') in ('failed', 'stopped') for a in p.after):
-                    pending.remove(p); rec[p.name] = dict(status='not started', reason='a part it needs did not finish')
-                continue
-            left = deadline - now - (0 if p.exclusive else reserve)
-            if (p.unit_s or p.est_s) > left: continue
+            if not ready(p) or not fits(p, now): continue
+            left = deadline - now
             pending.remove(p)
             fh = open(logs / f'{p.name}.log', 'w')
-            cmd = argv(p, tiny, results, runs, budget=left - p.unit_s)
-            proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, cwd=R.repo_root(),
-                                    env={**(os.environ if p.exclusive or part_env is None else part_env), 'PYTHONUNBUFFERED': '1'})
+            proc = subprocess.Popen(argv(p, tiny, results, runs, budget=left - p.unit_s), stdout=fh, stderr=subprocess.STDOUT,
+                                    start_new_session=True, cwd=R.repo_root(), env=env(p))
             rec[p.name] = dict(status='running', log=str((logs / f'{p.name}.log').name), started=R._utc(),
                                concurrent=sorted(running))
             for n in running: rec[n]['concurrent'] = sorted(set(rec[n]['concurrent']) | {p.name})
             running[p.name] = (proc, time.monotonic(), time.time(), p, fh)   # (wall clock: to compare with file times)
             log(f"[reproduce] {p.name}: started ({len(running)} running, {left:.0f} s left for it)")
             if p.exclusive: break
-        if not running:
-            startable = [p for p in pending if ready(p)]
-            if not startable or all((p.unit_s or p.est_s) > deadline - time.monotonic() for p in startable): break
+        if not running and not any(ready(p) and fits(p, time.monotonic()) for p in pending): break
         time.sleep(poll)
     for p in pending: rec.setdefault(p.name, dict(status='not started', reason='not enough time left in this call'))
+    for n, w in warm.items():                                              # a warm-up is recorded with its timing part
+        if w.name in rec: rec.setdefault(n, dict(status='not started', reason='not enough time left in this call'))['warm'] = rec.pop(w.name)
     return rec
 
 
@@ -324,21 +350,19 @@ def sidebyside_md(results_dir, files=SIDEBYSIDE) -> str:
     if not pairs: return '\n'.join(L)
     say = 'MPS against time slices, same sample and k: ' + ', '.join(f"{x:.2f}× at k = {k}" + (f" (sample {s})" if s > 1 else '')
                                                                     for s, k, x in pairs) + '.'
-    side = sum(not p.exclusive for p in PARTS)               # parts that can train side by side in a reproduction
-    small = [x for s, k, x in pairs if 1 < k <= side]; big = [x for s, k, x in pairs if k > side]
-    if small and big and all(abs(x - 1) <= SAME for x in small) and min(big) > 1 + SAME and alone:
-        ks_ = max(k for s, k, x in pairs if 1 < k <= side); kb = min(k for s, k, x in pairs if k > side)
-        per = lambda k, mode: next(r['train_sps'] / k for r in rows if (r['sample'], r['k'], r['mode']) == (1, k, mode))
-        say += (f" A reproduction trains at most {side} parts side by side. At {ks_} runs MPS changes nothing: each run keeps "
-                f"{per(ks_, 'time slices') / alone:.0%} of a lone run's rate in time slices, so the GPU has room. At {kb} runs time slices "
-                f"crowd (each keeps {per(kb, 'time slices') / alone:.0%}) and MPS trains {min(big):.2f}× as much or more. So `--mps` helps "
-                "a reproduction only once it trains more, shorter parts at once; the timing parts run alone and without it.")
+    at = [x for s, k, x in pairs if k == JOBS]              # as many runs as a reproduction trains at once
+    if at and min(at) > 1 + SAME and alone:
+        per = next((r['train_sps'] / JOBS for r in rows if (r['sample'], r['k'], r['mode']) == (1, JOBS, 'time slices')), None)
+        say += (f" `compecon-reproduce` trains up to {JOBS} parts at once (`--jobs`). At {JOBS} runs time slices crowd the GPU"
+                + (f" (each run keeps {per / alone:.0%} of a lone run's rate)" if per else '')
+                + f" and MPS trains {min(at):.2f}× as much or more: so its training parts run under `--mps`, and the timing parts "
+                "alone, without it.")
     elif all(abs(x - 1) <= SAME for s, k, x in pairs):
         say += ' MPS changes nothing worth a daemon here.'
     return '\n'.join(L + ['', say])
 
 # %% ../nbs/09_reproduce.ipynb #d0a48d4a
-def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, jobs: int = 4, budget_s: float = 540.0,
+def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, jobs: int = JOBS, budget_s: float = 540.0,
               docs: bool = False, mps: bool = False, log=print) -> dict:
     """One call of the reproduction: `run_parts`, then its record merged into `<results>/reproduce.json` (per part: status,
     seconds, commit, device, what ran beside it; per call: wall time), and with `docs` — once every part is current — the
@@ -389,7 +413,7 @@ def reproduce(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
     return dict(parts=rec, complete=complete, wall_s=wall)
 
 @call_parse
-def reproduce_cli(jobs: int = 4,                 # parts trained side by side on the one GPU (exclusive parts run alone)
+def reproduce_cli(jobs: int = JOBS,              # parts trained side by side on the one GPU (exclusive parts run alone)
                   budget_s: float = 540.0,       # this call's time: no part starts that does not fit, none runs past it
                   parts: str = '',               # comma list of part names (default: all)
                   results: str = 'results',      # results folder
@@ -831,13 +855,14 @@ _PATH_OPTS = ('--out', '--runs-dir', '--save-models')     # where a part writes:
 
 def command(part: Part, short: bool = True, budget: bool = True) -> str:
     """The part's full-size command line as its console script (`{budget}`: the time a call has left); `short` leaves out where
-    it writes, `budget=False` the time limit (the command alone runs to the end)."""
+    it writes and the list of files a `--merge` joins (…), `budget=False` the time limit (the command alone runs to the end)."""
     args, out = list(part.args), []
     i = 0
     while i < len(args):
         if (short and args[i] in _PATH_OPTS) or (not budget and args[i] == '--budget-s'): i += 2; continue
+        if short and args[i] == '--merge': out += ['--merge', '…']; i += 2; continue
         out.append(args[i].format(results='results', runs='runs/reproduce', budget='{budget}')); i += 1
-    return shlex.join([_scripts().get(part.call, part.call)] + out).replace("'{budget}'", '{budget}')
+    return shlex.join([_scripts().get(part.call, part.call)] + out).replace("'{budget}'", '{budget}').replace("'…'", '…')
 
 def _cell(s) -> str: return str(s).replace('|', '\\|').replace('\n', ' ')
 
@@ -892,8 +917,10 @@ MADE_BY = {'main_run/metrics.json': "made by the main job (`papermill nbs/04_tra
 def source_line(results_dir, f: str) -> str:
     "Results file `f` as a caption names it: its path, the command of the part that writes it (or that none does), its own stamp's commit and device."
     s = source_of(results_dir, f)
-    made = (f"made by `{command(PART[s['part']], budget=False)}`" if s['part']
-            else MADE_BY[f] if f in MADE_BY else 'older code, not made by `compecon-reproduce`')
+    p = PART.get(s['part'])
+    subs = [PART[a] for a in p.after if a in PART] if p and '--merge' in p.args else []   # a merge: the parts whose files it joins
+    made = (f"made by `{command(subs[0], budget=False)}` and {len(subs) - 1} more like it, joined by `{command(p)}`" if subs
+            else f"made by `{command(p, budget=False)}`" if p else MADE_BY[f] if f in MADE_BY else 'older code, not made by `compecon-reproduce`')
     stamp = f"code {s['commit'] or 'not recorded'}, {s['device'] or 'device not recorded'}" if s['exists'] else 'not in the results folder'
     return f"`{Path(results_dir).name}/{f}`, {made} ({stamp})"
 

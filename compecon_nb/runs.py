@@ -14,12 +14,12 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['STAMP_FILE', 'IGNORE_KEYS', 'LOCK_FILE', 'atomic_write_json', 'atomic_write_jsonl', 'read_jsonl', 'CorruptFileError',
            'read_json', 'git_info', 'env_info', 'repo_root', 'module_hashes', 'code_hash', 'code_stamp',
-           'write_results', 'results_stamp', 'module_deps', 'same_code', 'RunExistsError', 'ConfigMismatchError',
-           'config_diff', 'is_finished', 'RunLockedError', 'lock_run', 'release_run', 'run_lock', 'start_run',
-           'finish_run', 'read_metrics', 'load_runs', 'check_number', 'check_int_range', 'check_choice', 'check_params',
-           'check_k', 'check_budget', 'CorruptCheckpointError', 'rng_state', 'set_rng_state', 'save_checkpoint',
-           'list_checkpoints', 'latest_checkpoint', 'load_checkpoint', 'NonFiniteLossError', 'check_finite', 'oom_hint',
-           'oom_guard']
+           'write_results', 'results_stamp', 'module_deps', 'same_code', 'is_tiny', 'RunExistsError',
+           'ConfigMismatchError', 'config_diff', 'is_finished', 'RunLockedError', 'lock_run', 'release_run', 'run_lock',
+           'start_run', 'finish_run', 'read_metrics', 'load_runs', 'check_number', 'check_int_range', 'check_choice',
+           'check_params', 'check_k', 'check_budget', 'CorruptCheckpointError', 'rng_state', 'set_rng_state',
+           'save_checkpoint', 'list_checkpoints', 'latest_checkpoint', 'load_checkpoint', 'NonFiniteLossError',
+           'check_finite', 'oom_hint', 'oom_guard']
 
 # %% ../nbs/02_runs.ipynb #30b53eb0
 def _json_default(o):
@@ -225,6 +225,12 @@ def same_code(stamp, modules=None, now: dict | None = None) -> bool:
     was = ((stamp.get('code') if 'code' in stamp else stamp) or {}).get('modules') or {}
     now = now or module_hashes()
     return bool(was) and all(was.get(m) == now.get(m) for m in (modules or now))
+
+def is_tiny(d: dict) -> bool:
+    "Whether a results file's contents come from a command's `--tiny` CPU check (each command records it in its own place)."
+    c = d.get('config') if isinstance(d.get('config'), dict) else {}
+    return bool(d.get('tiny') or c.get('tiny') or c.get('model') == 'bert-tiny')
+
 
 # %% ../nbs/02_runs.ipynb #d7712193
 IGNORE_KEYS = ('out_dir', 'overwrite', 'run_dir', 'results_dir', 'data_dir', 'skip_finished')
