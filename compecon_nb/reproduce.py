@@ -30,7 +30,7 @@ class Part:
     call: str                   # 'module:function' of a @call_parse command
     args: tuple = ()            # its arguments at full size; {results}, {runs}, {budget} are filled in
     tiny: tuple | None = None   # its arguments for the CPU check (None: not part of it)
-    est_s: float = 60.0         # seconds on one H200 next to other parts (rounded up from the last run)
+    est_s: float = 60.0         # seconds on one GPU next to other parts (rounded up from a recorded run)
     unit_s: float = 0.0         # > 0: it can stop and go on (it takes --budget-s, left minus unit_s, and stops between units, or a
                                 #   stopped run goes on from its run directories); it may start with less than est_s left
     exclusive: bool = False     # it times something: runs alone on the device
@@ -51,7 +51,7 @@ def _market_part(t: str, s: int) -> Part:
     return Part(f'market_{t}_s{s}', (f'market_{t}_s{s}.json',), 'compecon_nb.market:market_cli',
                 ('--tasks', t, '--seeds', str(s), '--out', out, '--no-serve', *save, '--budget-s', '{budget}', *MARKET_ARGS),
                 ('--tiny', '--tasks', t, '--seeds', str(s), '--out', out, '--no-serve', *save) if (t, s) == ('sick', 0) else None,
-                est_s=300, renders=('05b_market',))
+                est_s=180, renders=('05b_market',))
 
 def _pruning_part(t: str) -> Part:
     "Post-hoc pruning of one task's dense models (Table 3's λ = 0 runs), every seed; SICK's also draws Fig 6's maps."
@@ -60,7 +60,7 @@ def _pruning_part(t: str) -> Part:
     return Part(f'pruning_{t}', (f'pruning_{t}.json',), 'compecon_nb.prune:pruning_experiment',
                 ('--tasks', t, '--extra-tasks', t, *where, '--budget-s', '{budget}'),
                 ('--tiny', '--tasks', t, '--extra-tasks', t, *where) if t == 'sick' else None,
-                est_s=240, after=('table3',), renders=('05_ablations',))   # one call: a new call starts it over
+                est_s=150, after=('table3',), renders=('05_ablations',))   # one call: a new call starts it over
 
 PARTS = (
     *[_market_part(t, s) for t in TASKS3 for s in SEEDS3],
@@ -75,7 +75,7 @@ PARTS = (
     Part('scarcity', ('scarcity.json',), 'compecon_nb.scarcity:scarcity_experiment',
          ('--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity', '--dense-runs', '{runs}/table3'),
          ('--tiny', '--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity', '--dense-runs', '{runs}/table3'),
-         est_s=190, after=('table3',), renders=('03_scarcity', '05_ablations')),
+         est_s=150, after=('table3',), renders=('03_scarcity', '05_ablations')),
     *[_pruning_part(t) for t in TASKS3],
     Part('pruning', ('pruning.json',), 'compecon_nb.prune:pruning_experiment',
          ('--merge', ','.join(f'{{results}}/{f}' for f in PRUNING_FILES), '--out', '{results}/pruning.json'),
