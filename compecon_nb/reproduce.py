@@ -13,7 +13,7 @@ from fastcore.script import call_parse
 from . import runs as R
 
 # %% auto #0
-__all__ = ['TASKS3', 'SEEDS3', 'MARKET_ARGS', 'MARKET_FILES', 'PRUNING_FILES', 'PARTS', 'PART', 'JOBS', 'SAME', 'SIDEBYSIDE',
+__all__ = ['TASKS3', 'SEEDS3', 'MARKET_ARGS', 'MARKET_SEEDS', 'PRUNING_TASKS', 'PARTS', 'PART', 'JOBS', 'SAME', 'SIDEBYSIDE',
            'REPORT_FILES', 'PART_OF', 'DATASET', 'KEEP', 'HALF', 'GINI_RISE', 'CUT', 'MAX_DROP_PT', 'BERT_BASE',
            'MADE_BY', 'Part', 'argv', 'warm_part', 'is_current', 'part_modules', 'todo', 'mark_stopped', 'run_parts',
            'demo_part', 'mps_daemon', 'side_by_side', 'sidebyside_bench', 'sidebyside_md', 'reproduce', 'reproduce_cli',
@@ -42,9 +42,6 @@ class Part:
 TASKS3 = ('sick', 'stsb', 'cola')
 SEEDS3 = (0, 1, 2)
 MARKET_ARGS = ('--teacher-epochs', '2', '--market-epochs', '2', '--ft-epochs', '0.5', '--batch-size', '64')
-MARKET_FILES = tuple(f'market_{t}_s{s}.json' for t in TASKS3 for s in SEEDS3)
-PRUNING_FILES = tuple(f'pruning_{t}.json' for t in TASKS3)
-
 def _market_part(t: str, s: int) -> Part:
     "The market grid of one task and seed; seed 0 saves the models the market part serves."
     out, save = f'{{results}}/market_{t}_s{s}.json', ('--save-models', '{runs}/market_models') if s == 0 else ()
@@ -62,8 +59,15 @@ def _pruning_part(t: str) -> Part:
                 ('--tiny', '--tasks', t, '--extra-tasks', t, *where) if t == 'sick' else None,
                 est_s=150, after=('table3',), renders=('05_ablations',))   # one call: a new call starts it over
 
+MARKET_SEEDS = tuple(_market_part(t, s) for t in TASKS3 for s in SEEDS3)
+PRUNING_TASKS = tuple(_pruning_part(t) for t in TASKS3)
+
+def _files(parts) -> str:
+    "The results files of `parts` as one comma list for a `--merge`."
+    return ','.join(f'{{results}}/{o}' for p in parts for o in p.outputs)
+
 PARTS = (
-    *[_market_part(t, s) for t in TASKS3 for s in SEEDS3],
+    *MARKET_SEEDS,
     Part('table3', ('table3.json',), 'compecon_nb.train:table3_cli',
          ('--out', '{results}/table3.json', '--runs-dir', '{runs}/table3'),
          ('--tiny', '--out', '{results}/table3.json', '--runs-dir', '{runs}/table3', '--tasks', 'sick', '--seeds', '0', '--lams', '0,1e-2'),
@@ -76,16 +80,16 @@ PARTS = (
          ('--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity', '--dense-runs', '{runs}/table3'),
          ('--tiny', '--out', '{results}/scarcity.json', '--runs-dir', '{runs}/scarcity', '--dense-runs', '{runs}/table3'),
          est_s=150, after=('table3',), renders=('03_scarcity', '05_ablations')),
-    *[_pruning_part(t) for t in TASKS3],
+    *PRUNING_TASKS,
     Part('pruning', ('pruning.json',), 'compecon_nb.prune:pruning_experiment',
-         ('--merge', ','.join(f'{{results}}/{f}' for f in PRUNING_FILES), '--out', '{results}/pruning.json'),
+         ('--merge', _files(PRUNING_TASKS), '--out', '{results}/pruning.json'),
          ('--tiny', '--merge', '{results}/pruning_sick.json', '--out', '{results}/pruning.json'),
-         est_s=15, after=tuple(f'pruning_{t}' for t in TASKS3), renders=('05_ablations', '07_explorer')),
+         est_s=15, after=tuple(p.name for p in PRUNING_TASKS), renders=('05_ablations', '07_explorer')),
     Part('market', ('market.json',), 'compecon_nb.market:market_cli',
-         ('--merge', ','.join(f'{{results}}/{f}' for f in MARKET_FILES), '--serve-from', '{runs}/market_models',
+         ('--merge', _files(MARKET_SEEDS), '--serve-from', '{runs}/market_models',
           '--out', '{results}/market.json', '--serve-batches', '256,1024', '--serve-runtimes', 'graphs'),
          ('--tiny', '--merge', '{results}/market_sick_s0.json', '--serve-from', '{runs}/market_models', '--out', '{results}/market.json'),
-         est_s=80, exclusive=True, after=tuple(f'market_{t}_s{s}' for t in TASKS3 for s in SEEDS3), renders=('05b_market', 'index')),
+         est_s=80, exclusive=True, after=tuple(p.name for p in MARKET_SEEDS), renders=('05b_market', 'index')),
     Part('serving', ('serving.json',), 'compecon_nb.serve:serve_cli',
          ('--out', '{results}/serving.json', '--dense-run', '{runs}/table3/sick/both/lam0-s0'),
          None, est_s=120, exclusive=True, after=('table3',), renders=('06b_serve', '05b_market', 'index')),
@@ -175,7 +179,7 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
     rec = {p.name: dict(status='current') for p in chosen if p not in pending}
     warm = {p.name: warm_part(p) for p in pending if p.warm and p.exclusive and not tiny}
     pending = list(warm.values()) + pending                                  # warm-ups first: compiling is slow
-    names, running = {p.name for p in chosen} | {w.name for w in warm.values()}, {}
+    names, running = {p.name for p in chosen}, {}
     ok = lambda n: n not in names or rec.get(n, {}).get('status') in ('current', 'done')
     ended = lambda n: rec.get(n, {}).get('status') in ('done', 'failed', 'stopped')          # a failed warm-up only costs time
     ready = lambda p: all(ok(a) for a in p.after) and (p.name not in warm or ended(warm[p.name].name))
@@ -219,7 +223,7 @@ def run_parts(parts=PARTS, results='results', runs='runs', tiny: bool = False, j
         time.sleep(poll)
     for p in pending: rec.setdefault(p.name, dict(status='not started', reason='not enough time left in this call'))
     for n, w in warm.items():                                              # a warm-up is recorded with its timing part
-        if w.name in rec: rec.setdefault(n, dict(status='not started', reason='not enough time left in this call'))['warm'] = rec.pop(w.name)
+        if w.name in rec: rec[n]['warm'] = rec.pop(w.name)
     return rec
 
 
